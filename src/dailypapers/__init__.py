@@ -1,0 +1,1 @@
+"""dailypapers: a self-hosted research-paper discovery service."""

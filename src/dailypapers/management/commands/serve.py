@@ -1,0 +1,68 @@
+import os
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from gunicorn.app.base import BaseApplication
+
+from dailypapers.papers.models import Paper
+
+
+class GunicornServer(BaseApplication):
+    """gunicorn run in-process, so ``dailypapers serve`` is the production server too."""
+
+    def __init__(self, options: dict):
+        self.options = options
+        super().__init__()
+
+    def load_config(self):
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        # Imported here so WhiteNoise starts after collectstatic has run.
+        from dailypapers.wsgi import application
+
+        return application
+
+
+class Command(BaseCommand):
+    help = "Apply pending migrations, then serve the site and API with gunicorn."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) + 1,
+                            help="gunicorn worker processes (default: cores + 1)")
+        parser.add_argument("--threads", type=int, default=4, help="threads per worker")
+
+    def handle(self, *args, host, port, workers, threads, **options):
+        call_command("migrate", interactive=False, verbosity=0)
+        call_command("collectstatic", interactive=False, verbosity=0)
+        if not Paper.objects.exists():
+            self.offer_first_content()
+        self.stdout.write(f"dailypapers on http://{host}:{port}/ (Ctrl-C to stop)")
+        GunicornServer({
+            "bind": f"{host}:{port}", "workers": workers, "threads": threads,
+            "accesslog": "-" if settings.DEBUG else None, "timeout": 60,
+        }).run()
+
+    def offer_first_content(self) -> None:
+        since = (date.today() - timedelta(days=settings.HARVEST_DAYS)).isoformat()
+        harvest = f"dailypapers harvest --from {since} --set {settings.HARVEST_SET}"
+        if not settings.HARVEST_ON_EMPTY:
+            self.stdout.write(
+                "The catalog is empty. To fetch the last days of arXiv, run:\n"
+                f"  {harvest}\n(or set DAILYPAPERS_HARVEST_ON_EMPTY=1 to do it on start). "
+                "Offline? Import a file instead: dailypapers import PATH.jsonl.gz"
+            )
+            return
+        self.stdout.write(f"The catalog is empty: harvesting arXiv since {since}…")
+        try:
+            call_command("harvest", "--from", since, "--set", settings.HARVEST_SET)
+        except CommandError as error:
+            self.stderr.write(
+                f"Could not harvest arXiv: {error}\nThe site starts empty. Import a file "
+                "instead (dailypapers import PATH.jsonl.gz) or retry the harvest later."
+            )

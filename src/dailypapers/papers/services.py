@@ -1,0 +1,277 @@
+"""Writing to the catalog: every importer and every user action goes through here.
+
+Upserts take a batch of records and write it in one transaction, so an
+interrupted import keeps every batch it finished and none of the one it was in.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from .links import find_github_repo, find_project_page
+from .models import Author, Authorship, DailyListing, Organization, Paper, Upvote
+from .records import ListingRecord, PaperRecord
+
+# Stay below SQLite's limit on variables in one statement.
+_IN_CHUNK = 900
+
+
+@dataclass
+class UpsertCounts:
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    # Of the unchanged: records older than the version already stored.
+    older: int = 0
+    rejected: int = 0
+
+    def __iadd__(self, other: "UpsertCounts") -> "UpsertCounts":
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+        return self
+
+    @property
+    def changed(self) -> int:
+        return self.new + self.updated
+
+
+def _chunks(items: Sequence, size: int = _IN_CHUNK) -> Iterable[Sequence]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _paper_fields(record: PaperRecord, existing: Paper | None) -> dict:
+    text = f"{record.abstract}\n{record.comment}"
+    # Links are only ever added: a new version that drops its code link keeps the old one.
+    return {
+        "version": record.version,
+        "title": record.title,
+        "abstract": record.abstract,
+        "categories": " ".join(record.categories),
+        "primary_category": record.primary_category,
+        "published": record.published or (existing.published if existing else None),
+        "updated": record.updated,
+        "comment": record.comment,
+        "journal_ref": record.journal_ref,
+        "doi": record.doi,
+        "github_repo": record.github_repo or find_github_repo(text)
+        or (existing.github_repo if existing else ""),
+        "project_page": record.project_page or find_project_page(text)
+        or (existing.project_page if existing else ""),
+        "content_hash": record.content_hash(),
+    }
+
+
+_UPDATED_FIELDS = [
+    "version", "title", "abstract", "categories", "primary_category", "published", "updated",
+    "comment", "journal_ref", "doi", "github_repo", "project_page", "content_hash", "changed_at",
+]
+
+
+def _author_ids(names: set[str]) -> dict[str, int]:
+    ids: dict[str, int] = {}
+    ordered = sorted(names)
+    for chunk in _chunks(ordered):
+        ids.update(Author.objects.filter(name__in=chunk).values_list("name", "id"))
+    missing = [name for name in ordered if name not in ids]
+    if missing:
+        Author.objects.bulk_create([Author(name=name) for name in missing], ignore_conflicts=True)
+        for chunk in _chunks(missing):
+            ids.update(Author.objects.filter(name__in=chunk).values_list("name", "id"))
+    return ids
+
+
+def _replace_authorships(records: Sequence[PaperRecord]) -> None:
+    ids = [record.arxiv_id for record in records]
+    for chunk in _chunks(ids):
+        Authorship.objects.filter(paper_id__in=chunk).delete()
+    author_ids = _author_ids({name for record in records for name in record.authors})
+    Authorship.objects.bulk_create(
+        [
+            Authorship(paper_id=record.arxiv_id, author_id=author_ids[name], position=position)
+            for record in records
+            for position, name in enumerate(record.authors)
+        ],
+        batch_size=2000,
+    )
+
+
+def upsert_papers(records: Sequence[PaperRecord]) -> UpsertCounts:
+    """Store a batch of records: new ids are created, newer versions replace older ones.
+
+    A record older than the stored version, or identical to it, changes nothing.
+    Within one batch, later records for the same id compete by the same rule.
+    """
+    counts = UpsertCounts()
+    with transaction.atomic():
+        existing: dict[str, Paper] = {}
+        unique_ids = list(dict.fromkeys(record.arxiv_id for record in records))
+        for chunk in _chunks(unique_ids):
+            existing.update((paper.arxiv_id, paper) for paper in Paper.objects.filter(arxiv_id__in=chunk))
+
+        winners: dict[str, PaperRecord] = {}
+        for record in records:
+            current = winners.get(record.arxiv_id)
+            stored = existing.get(record.arxiv_id)
+            if current is not None:
+                current_recency, current_hash = current.recency, current.content_hash()
+            elif stored is not None:
+                current_recency = (stored.version, stored.updated or stored.published)
+                current_hash = stored.content_hash
+            else:
+                winners[record.arxiv_id] = record
+                counts.new += 1
+                continue
+            if _is_older(record.recency, current_recency):
+                counts.unchanged += 1
+                counts.older += 1
+            elif record.content_hash() == current_hash:
+                counts.unchanged += 1
+            else:
+                winners[record.arxiv_id] = record
+                counts.updated += 1
+
+        to_create = [
+            Paper(arxiv_id=r.arxiv_id, **_paper_fields(r, None))
+            for r in winners.values() if r.arxiv_id not in existing
+        ]
+        to_update = []
+        for record in winners.values():
+            paper = existing.get(record.arxiv_id)
+            if paper is not None:
+                for name, value in _paper_fields(record, paper).items():
+                    setattr(paper, name, value)
+                to_update.append(paper)
+        Paper.objects.bulk_create(to_create, batch_size=1000)
+        Paper.objects.bulk_update(to_update, _UPDATED_FIELDS, batch_size=500)
+        _replace_authorships(list(winners.values()))
+    return counts
+
+
+def _is_older(candidate: tuple, current: tuple) -> bool:
+    version, day = candidate
+    current_version, current_day = current
+    if version != current_version:
+        return version < current_version
+    return day is not None and current_day is not None and day < current_day
+
+
+def _organizations(records: Iterable[ListingRecord]) -> dict[str, Organization]:
+    wanted = {r.organization.slug: r.organization for r in records if r.organization}
+    found = {org.slug: org for org in Organization.objects.filter(slug__in=list(wanted))}
+    missing = [
+        Organization(slug=o.slug, name=o.name or o.slug, avatar_url=o.avatar_url)
+        for slug, o in wanted.items() if slug not in found
+    ]
+    Organization.objects.bulk_create(missing, ignore_conflicts=True)
+    if missing:
+        found = {org.slug: org for org in Organization.objects.filter(slug__in=list(wanted))}
+    return found
+
+
+def upsert_listings(records: Sequence[ListingRecord]) -> UpsertCounts:
+    """Store daily listings, creating the papers they name when the catalog lacks them.
+
+    A listing's paper data never overrides arXiv's: it creates a placeholder
+    (version 0) that the next arXiv record replaces. What only listings know —
+    organization, links, the imported upvote count — fills in what is missing.
+    A paper is listed once: the earliest date wins.
+    """
+    counts = UpsertCounts()
+    with transaction.atomic():
+        ids = list(dict.fromkeys(r.arxiv_id for r in records))
+        known = {pk for chunk in _chunks(ids)
+                 for pk in Paper.objects.filter(arxiv_id__in=chunk).values_list("pk", flat=True)}
+        described = {r.arxiv_id for r in records if r.paper}
+        placeholders = {r.arxiv_id: _placeholder(r) for r in records
+                        if r.arxiv_id not in known and r.arxiv_id not in described}
+        upsert_papers([r.paper for r in records if r.paper] + list(placeholders.values()))
+        organizations = _organizations(records)
+        papers = {p.arxiv_id: p for chunk in _chunks(ids) for p in Paper.objects.filter(arxiv_id__in=chunk)}
+        listings = {
+            listing.paper_id: listing
+            for chunk in _chunks(ids)
+            for listing in DailyListing.objects.filter(paper_id__in=chunk)
+        }
+        for record in records:
+            paper = papers[record.arxiv_id]
+            listing = listings.get(record.arxiv_id)
+            changed = _merge_listing_into_paper(paper, record, organizations)
+            if listing is None:
+                listing = DailyListing(
+                    paper=paper, date=record.date, submitter_name=record.submitter_name,
+                    source=record.source,
+                )
+                listings[record.arxiv_id] = listing
+                listing.save()
+                counts.new += 1
+                continue
+            if record.date < listing.date:
+                listing.date, listing.source = record.date, record.source
+                listing.submitter_name = record.submitter_name or listing.submitter_name
+                changed = True
+            elif not listing.submitter_name and record.submitter_name:
+                listing.submitter_name = record.submitter_name
+                changed = True
+            if changed:
+                listing.save()
+                counts.updated += 1
+            else:
+                counts.unchanged += 1
+    return counts
+
+
+def _placeholder(record: ListingRecord) -> PaperRecord:
+    return PaperRecord(
+        arxiv_id=record.arxiv_id, title=record.title or record.arxiv_id, abstract="",
+        authors=(), published=None, version=0,
+    )
+
+
+def _merge_listing_into_paper(
+    paper: Paper, record: ListingRecord, organizations: dict[str, Organization]
+) -> bool:
+    """Fill what the listing knows and the paper lacks; return whether anything changed."""
+    updates = {}
+    if record.organization and paper.organization_id is None:
+        updates["organization"] = organizations[record.organization.slug]
+    if record.paper:
+        for name in ("github_repo", "project_page"):
+            value = getattr(record.paper, name)
+            if value and not getattr(paper, name):
+                updates[name] = value
+    if record.upvotes is not None and record.upvotes > paper.imported_upvotes:
+        # The baseline only grows, so importing snapshots in any order gives one result.
+        updates["upvotes"] = F("upvotes") + (record.upvotes - paper.imported_upvotes)
+        updates["imported_upvotes"] = record.upvotes
+        paper.imported_upvotes = record.upvotes
+    if updates:
+        Paper.objects.filter(pk=paper.pk).update(**updates)
+        for name in ("github_repo", "project_page"):
+            if name in updates:
+                setattr(paper, name, updates[name])
+        if "organization" in updates:
+            paper.organization = updates["organization"]
+    return bool(updates)
+
+
+def add_upvote(user, paper: Paper) -> bool:
+    """Upvote once; return False if the user had already upvoted."""
+    try:
+        with transaction.atomic():
+            Upvote.objects.create(user=user, paper=paper)
+            Paper.objects.filter(pk=paper.pk).update(upvotes=F("upvotes") + 1)
+    except IntegrityError:
+        return False
+    return True
+
+
+def remove_upvote(user, paper: Paper) -> bool:
+    """Withdraw an upvote; return False if there was none."""
+    with transaction.atomic():
+        deleted, _ = Upvote.objects.filter(user=user, paper=paper).delete()
+        if deleted:
+            Paper.objects.filter(pk=paper.pk).update(upvotes=F("upvotes") - 1)
+    return bool(deleted)
