@@ -10,6 +10,7 @@ from datetime import date, datetime
 from email.utils import parsedate_to_datetime
 
 from dailypapers.papers.arxiv_ids import InvalidArxivId, normalize_arxiv_id
+from dailypapers.papers.models import MAX_URL
 from dailypapers.papers.records import (
     InvalidRecord,
     ListingRecord,
@@ -20,7 +21,7 @@ from dailypapers.papers.records import (
 Record = PaperRecord | ListingRecord
 
 
-def _date(value, field: str) -> date | None:
+def parse_date(value, field: str) -> date | None:
     if value in (None, ""):
         return None
     try:
@@ -39,7 +40,7 @@ def _require(obj: dict, key: str):
     return obj[key]
 
 
-def _version(value) -> int | None:
+def parse_version(value) -> int | None:
     if value in (None, ""):
         return None
     match = re.fullmatch(r"v?(\d+)", str(value).strip())
@@ -65,11 +66,11 @@ def parse_arxiv_jsonl(obj: dict) -> PaperRecord:
         title=obj.get("title"),
         abstract=obj.get("abstract"),
         authors=obj.get("authors"),
-        version=_version(obj.get("version")),
+        version=parse_version(obj.get("version")),
         categories=_text_list(obj.get("categories"), "categories"),
         primary_category=obj.get("primary_category"),
-        published=_date(obj.get("published"), "published"),
-        updated=_date(obj.get("updated"), "updated"),
+        published=parse_date(obj.get("published"), "published"),
+        updated=parse_date(obj.get("updated"), "updated"),
         comment=obj.get("comment"),
         journal_ref=obj.get("journal_ref") or obj.get("journal-ref"),
         doi=obj.get("doi"),
@@ -95,8 +96,11 @@ def parse_kaggle(obj: dict) -> PaperRecord:
     versions = obj.get("versions") or []
     if not isinstance(versions, list):
         raise InvalidRecord("versions must be a list")
-    created = [_date(v.get("created"), "versions.created") for v in versions if isinstance(v, dict)]
-    version = _version(versions[-1].get("version")) if versions and isinstance(versions[-1], dict) else None
+    created = [
+        parse_date(v.get("created"), "versions.created") for v in versions if isinstance(v, dict)
+    ]
+    last = versions[-1] if versions and isinstance(versions[-1], dict) else {}
+    version = parse_version(last.get("version"))
     if obj.get("authors_parsed"):
         authors = [_kaggle_author(parts) for parts in obj["authors_parsed"]]
     else:
@@ -108,7 +112,7 @@ def parse_kaggle(obj: dict) -> PaperRecord:
         authors=authors,
         version=version,
         categories=_text_list(obj.get("categories"), "categories"),
-        published=created[0] if created else _date(obj.get("update_date"), "update_date"),
+        published=created[0] if created else parse_date(obj.get("update_date"), "update_date"),
         updated=created[-1] if len(created) > 1 else None,
         comment=obj.get("comments"),
         journal_ref=obj.get("journal-ref"),
@@ -153,26 +157,34 @@ def parse_hf_daily_api(obj: dict) -> ListingRecord:
     org = obj.get("organization") or paper.get("organization")
     organization = None
     if isinstance(org, dict) and org.get("name"):
+        if len(str(org["name"])) > 100:
+            raise InvalidRecord("organization name is longer than 100 characters")
+        avatar = _avatar_url(org.get("avatarUrl"))
         organization = OrganizationRecord(
-            slug=str(org["name"]), name=str(org.get("fullname") or org["name"]),
-            avatar_url=_avatar_url(org.get("avatarUrl")),
+            slug=str(org["name"]),
+            name=str(org.get("fullname") or org["name"])[:200],
+            avatar_url=avatar if len(avatar) <= MAX_URL else "",
         )
     title = obj.get("title") or paper.get("title")
     upvotes = paper.get("upvotes", obj.get("upvotes"))
     return ListingRecord(
         arxiv_id=arxiv_id,
-        date=_date(_require(obj, "publishedAt"), "publishedAt"),
+        date=parse_date(_require(obj, "publishedAt"), "publishedAt"),
         source="hf-api",
         paper=_hf_listing_paper(
-            arxiv_id, title, paper.get("summary") or obj.get("summary"), names,
-            published=_date(paper.get("publishedAt"), "paper.publishedAt"),
+            arxiv_id,
+            title,
+            paper.get("summary") or obj.get("summary"),
+            names,
+            published=parse_date(paper.get("publishedAt"), "paper.publishedAt"),
             github_repo=obj.get("githubRepo") or paper.get("githubRepo"),
             project_page=obj.get("projectPage") or paper.get("projectPage"),
         ),
         title=title or "",
         upvotes=int(upvotes) if isinstance(upvotes, int | float) else None,
-        submitter_name=str(submitter.get("user") or submitter.get("name") or "")
-        if isinstance(submitter, dict) else "",
+        submitter_name=str(submitter.get("user") or submitter.get("name") or "")[:150]
+        if isinstance(submitter, dict)
+        else "",
         organization=organization,
     )
 
@@ -185,10 +197,11 @@ def parse_hf_daily_archive(obj: dict) -> ListingRecord:
         raise InvalidRecord(f"upvotes is not a number: {upvotes!r}")
     return ListingRecord(
         arxiv_id=arxiv_id,
-        date=_date(_require(obj, "date"), "date"),
+        date=parse_date(_require(obj, "date"), "date"),
         source="hf-archive",
-        paper=_hf_listing_paper(arxiv_id, obj.get("title"), obj.get("abstract"),
-                                obj.get("authors")),
+        paper=_hf_listing_paper(
+            arxiv_id, obj.get("title"), obj.get("abstract"), obj.get("authors")
+        ),
         title=obj.get("title") or "",
         upvotes=upvotes,
     )

@@ -39,8 +39,9 @@ def guess_format(path: Path) -> str:
     )
 
 
-def import_file(path: Path, fmt: str | None = None, *, batch_size: int = 1000,
-                console: Console | None = None) -> ImportResult:
+def import_file(
+    path: Path, fmt: str | None = None, *, batch_size: int = 1000, console: Console | None = None
+) -> ImportResult:
     """Import one file; every finished batch is committed, whatever happens after it."""
     console = console or Console(stderr=True)
     result = ImportResult(format=fmt or guess_format(path))
@@ -60,9 +61,12 @@ def import_file(path: Path, fmt: str | None = None, *, batch_size: int = 1000,
         task = progress.add_task(path.name, total=path.stat().st_size, records=0)
         seen = 0
         try:
-            for where, obj in read_objects(path, lambda done: progress.update(
-                    task, completed=done, records=seen)):
+            for where, obj in read_objects(
+                path, lambda done: progress.update(task, completed=done)
+            ):
                 seen += 1
+                if seen % 1000 == 0:
+                    progress.update(task, records=seen)
                 try:
                     if isinstance(obj, str):
                         raise InvalidRecord(obj)
@@ -70,8 +74,10 @@ def import_file(path: Path, fmt: str | None = None, *, batch_size: int = 1000,
                 except (ValueError, TypeError, AttributeError, KeyError) as reason:
                     # InvalidRecord is a ValueError; the others are shapes a parser did not expect.
                     result.counts.rejected += 1
-                    console.print(f"[yellow]{escape(str(path))}, {where}: rejected: "
-                                  f"{escape(str(reason))}")
+                    console.print(
+                        f"[yellow]{escape(str(path))}, {where}: rejected: {escape(str(reason))}",
+                        soft_wrap=True,
+                    )
                     continue
                 (papers if isinstance(record, PaperRecord) else listings).append(record)
                 if len(papers) + len(listings) >= batch_size:

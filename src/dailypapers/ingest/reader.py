@@ -21,8 +21,9 @@ def _first_byte(stream) -> bytes:
         stream.read(1)
 
 
-def read_objects(path: Path, on_progress: Callable[[int], None] = lambda done: None
-                 ) -> Iterator[tuple[str, dict | str]]:
+def read_objects(
+    path: Path, on_progress: Callable[[int], None] = lambda done: None
+) -> Iterator[tuple[str, dict | str]]:
     """Yield ``(where, object)`` or ``(where, reason it is not a record)``.
 
     ``where`` is "line N" for JSON Lines and "record N" for a JSON array, so a

@@ -20,23 +20,33 @@ from dailypapers.papers.services import UpsertCounts
 
 def byte_progress(console: Console) -> Progress:
     return Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(),
-        TextColumn("{task.fields[records]} records"), TimeElapsedColumn(), TimeRemainingColumn(),
-        console=console, transient=False,
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TextColumn("{task.fields[records]} records"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
     )
 
 
 def count_progress(console: Console) -> Progress:
     return Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TimeElapsedColumn(), console=console,
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
     )
 
 
 def summary(label: str, counts: UpsertCounts) -> str:
     older = f" ({counts.older} older versions ignored)" if counts.older else ""
-    line = (f"{label}: {counts.new} new, {counts.updated} updated, "
-            f"{counts.unchanged} unchanged{older}, {counts.rejected} rejected")
+    line = (
+        f"{label}: {counts.new} new, {counts.updated} updated, "
+        f"{counts.unchanged} unchanged{older}, {counts.rejected} rejected"
+    )
     if not counts.changed:
         line += " — nothing changed"
     return line

@@ -2,6 +2,8 @@
 
 import re
 
+from .models import MAX_URL
+
 _URL = re.compile(r"https?://[^\s<>()\[\]{}\"'\\]+", re.IGNORECASE)
 _GITHUB_REPO = re.compile(
     r"^https?://(?:www\.)?github\.com/([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+)", re.IGNORECASE
@@ -16,7 +18,7 @@ _NOT_PROJECT_HOSTS = re.compile(
 
 def _urls(text: str) -> list[str]:
     # Abstracts are hard-wrapped, and sentences end with punctuation.
-    return [url.rstrip(".,;:!?*") for url in _URL.findall(text)]
+    return [url.rstrip(".,;:!?*") for url in _URL.findall(text) if len(url) <= MAX_URL]
 
 
 def find_github_repo(text: str) -> str:
@@ -34,7 +36,7 @@ def find_project_page(text: str) -> str:
     """A github.io page, or a URL that follows words like "project page"."""
     for match in _URL.finditer(text):
         url = match.group().rstrip(".,;:!?*")
-        if _NOT_PROJECT_HOSTS.match(url):
+        if len(url) > MAX_URL or _NOT_PROJECT_HOSTS.match(url):
             continue
         preceding = text[max(0, match.start() - 60) : match.start()]
         if ".github.io" in url.lower() or _PROJECT_HINT.search(preceding):

@@ -3,11 +3,14 @@
 from django.conf import settings
 from django.db import models
 
+MAX_AUTHOR_NAME = 1000
+MAX_URL = 500
+
 
 class Organization(models.Model):
     slug = models.SlugField(max_length=100, unique=True)
     name = models.CharField(max_length=200)
-    avatar_url = models.URLField(max_length=500, blank=True)
+    avatar_url = models.URLField(max_length=MAX_URL, blank=True)
 
     def __str__(self) -> str:
         return self.name
@@ -15,7 +18,7 @@ class Organization(models.Model):
 
 class Author(models.Model):
     # arXiv has no author identifiers, so an author is a name.
-    name = models.CharField(max_length=300, unique=True)
+    name = models.CharField(max_length=MAX_AUTHOR_NAME, unique=True)
 
     def __str__(self) -> str:
         return self.name
@@ -42,8 +45,8 @@ class Paper(models.Model):
     comment = models.TextField(blank=True)
     journal_ref = models.TextField(blank=True)
     doi = models.CharField(max_length=200, blank=True)
-    github_repo = models.URLField(max_length=500, blank=True)
-    project_page = models.URLField(max_length=500, blank=True)
+    github_repo = models.URLField(max_length=MAX_URL, blank=True)
+    project_page = models.URLField(max_length=MAX_URL, blank=True)
     organization = models.ForeignKey(
         Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="papers"
     )

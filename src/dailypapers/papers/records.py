@@ -7,6 +7,16 @@ from datetime import date
 import orjson
 
 from .arxiv_ids import parse_arxiv_id
+from .models import MAX_AUTHOR_NAME, MAX_URL
+
+# Column sizes of Paper: PostgreSQL enforces them, so records are checked first.
+_LIMITS = {
+    "doi": 200,
+    "github_repo": MAX_URL,
+    "project_page": MAX_URL,
+    "categories": 500,
+    "primary": 40,
+}
 
 
 class InvalidRecord(ValueError):
@@ -36,9 +46,17 @@ class PaperRecord:
     project_page: str = ""
 
     @classmethod
-    def build(cls, *, arxiv_id: str, title: str | None, abstract: str | None,
-              authors: list[str] | tuple[str, ...] | None, version: int | None = None,
-              require_abstract: bool = True, **fields) -> "PaperRecord":
+    def build(
+        cls,
+        *,
+        arxiv_id: str,
+        title: str | None,
+        abstract: str | None,
+        authors: list[str] | tuple[str, ...] | None,
+        version: int | None = None,
+        require_abstract: bool = True,
+        **fields,
+    ) -> "PaperRecord":
         """Validate and normalise; raise InvalidRecord with a reason a person can act on."""
         try:
             canonical_id, id_version = parse_arxiv_id(str(arxiv_id or ""))
@@ -53,12 +71,26 @@ class PaperRecord:
         if authors is not None and not isinstance(authors, list | tuple):
             raise InvalidRecord(f"{canonical_id}: authors must be a list")
         names = tuple(" ".join(str(name).split()) for name in authors or ())
+        if any(len(name) > MAX_AUTHOR_NAME for name in names):
+            raise InvalidRecord(
+                f"{canonical_id}: an author name is longer than {MAX_AUTHOR_NAME} characters"
+            )
         categories = tuple(fields.pop("categories", None) or ())
-        primary = _clean(fields.pop("primary_category", None)) or (categories[0] if categories else "")
+        primary = _clean(fields.pop("primary_category", None)) or (
+            categories[0] if categories else ""
+        )
         if primary and primary not in categories:
             categories = (primary, *categories)
-        text_fields = {key: _clean(value) for key, value in fields.items()
-                       if key in {"comment", "journal_ref", "doi", "github_repo", "project_page"}}
+        text_fields = {
+            key: _clean(value)
+            for key, value in fields.items()
+            if key in {"comment", "journal_ref", "doi", "github_repo", "project_page"}
+        }
+        for key, limit in _LIMITS.items():
+            if len(text_fields.get(key, "")) > limit:
+                raise InvalidRecord(f"{canonical_id}: {key} is longer than {limit} characters")
+        if len(" ".join(categories)) > _LIMITS["categories"] or len(primary) > _LIMITS["primary"]:
+            raise InvalidRecord(f"{canonical_id}: implausibly long categories")
         dates = {key: value for key, value in fields.items() if key in {"published", "updated"}}
         for key, value in dates.items():
             if value is not None and not isinstance(value, date):
@@ -83,9 +115,21 @@ class PaperRecord:
 
     def content_hash(self) -> str:
         payload = orjson.dumps(
-            [self.version, self.title, self.abstract, self.authors, self.categories,
-             self.primary_category, self.published, self.updated, self.comment,
-             self.journal_ref, self.doi, self.github_repo, self.project_page]
+            [
+                self.version,
+                self.title,
+                self.abstract,
+                self.authors,
+                self.categories,
+                self.primary_category,
+                self.published,
+                self.updated,
+                self.comment,
+                self.journal_ref,
+                self.doi,
+                self.github_repo,
+                self.project_page,
+            ]
         )
         return hashlib.blake2b(payload, digest_size=16).hexdigest()
 

@@ -56,17 +56,31 @@ def _paper_fields(record: PaperRecord, existing: Paper | None) -> dict:
         "comment": record.comment,
         "journal_ref": record.journal_ref,
         "doi": record.doi,
-        "github_repo": record.github_repo or find_github_repo(text)
+        "github_repo": record.github_repo
+        or find_github_repo(text)
         or (existing.github_repo if existing else ""),
-        "project_page": record.project_page or find_project_page(text)
+        "project_page": record.project_page
+        or find_project_page(text)
         or (existing.project_page if existing else ""),
         "content_hash": record.content_hash(),
     }
 
 
 _UPDATED_FIELDS = [
-    "version", "title", "abstract", "categories", "primary_category", "published", "updated",
-    "comment", "journal_ref", "doi", "github_repo", "project_page", "content_hash", "changed_at",
+    "version",
+    "title",
+    "abstract",
+    "categories",
+    "primary_category",
+    "published",
+    "updated",
+    "comment",
+    "journal_ref",
+    "doi",
+    "github_repo",
+    "project_page",
+    "content_hash",
+    "changed_at",
 ]
 
 
@@ -109,7 +123,9 @@ def upsert_papers(records: Sequence[PaperRecord]) -> UpsertCounts:
         existing: dict[str, Paper] = {}
         unique_ids = list(dict.fromkeys(record.arxiv_id for record in records))
         for chunk in _chunks(unique_ids):
-            existing.update((paper.arxiv_id, paper) for paper in Paper.objects.filter(arxiv_id__in=chunk))
+            existing.update(
+                (paper.arxiv_id, paper) for paper in Paper.objects.filter(arxiv_id__in=chunk)
+            )
 
         winners: dict[str, PaperRecord] = {}
         for record in records:
@@ -135,7 +151,8 @@ def upsert_papers(records: Sequence[PaperRecord]) -> UpsertCounts:
 
         to_create = [
             Paper(arxiv_id=r.arxiv_id, **_paper_fields(r, None))
-            for r in winners.values() if r.arxiv_id not in existing
+            for r in winners.values()
+            if r.arxiv_id not in existing
         ]
         to_update = []
         for record in winners.values():
@@ -163,7 +180,8 @@ def _organizations(records: Iterable[ListingRecord]) -> dict[str, Organization]:
     found = {org.slug: org for org in Organization.objects.filter(slug__in=list(wanted))}
     missing = [
         Organization(slug=o.slug, name=o.name or o.slug, avatar_url=o.avatar_url)
-        for slug, o in wanted.items() if slug not in found
+        for slug, o in wanted.items()
+        if slug not in found
     ]
     Organization.objects.bulk_create(missing, ignore_conflicts=True)
     if missing:
@@ -182,14 +200,24 @@ def upsert_listings(records: Sequence[ListingRecord]) -> UpsertCounts:
     counts = UpsertCounts()
     with transaction.atomic():
         ids = list(dict.fromkeys(r.arxiv_id for r in records))
-        known = {pk for chunk in _chunks(ids)
-                 for pk in Paper.objects.filter(arxiv_id__in=chunk).values_list("pk", flat=True)}
+        known = {
+            pk
+            for chunk in _chunks(ids)
+            for pk in Paper.objects.filter(arxiv_id__in=chunk).values_list("pk", flat=True)
+        }
         described = {r.arxiv_id for r in records if r.paper}
-        placeholders = {r.arxiv_id: _placeholder(r) for r in records
-                        if r.arxiv_id not in known and r.arxiv_id not in described}
+        placeholders = {
+            r.arxiv_id: _placeholder(r)
+            for r in records
+            if r.arxiv_id not in known and r.arxiv_id not in described
+        }
         upsert_papers([r.paper for r in records if r.paper] + list(placeholders.values()))
         organizations = _organizations(records)
-        papers = {p.arxiv_id: p for chunk in _chunks(ids) for p in Paper.objects.filter(arxiv_id__in=chunk)}
+        papers = {
+            p.arxiv_id: p
+            for chunk in _chunks(ids)
+            for p in Paper.objects.filter(arxiv_id__in=chunk)
+        }
         listings = {
             listing.paper_id: listing
             for chunk in _chunks(ids)
@@ -201,7 +229,9 @@ def upsert_listings(records: Sequence[ListingRecord]) -> UpsertCounts:
             changed = _merge_listing_into_paper(paper, record, organizations)
             if listing is None:
                 listing = DailyListing(
-                    paper=paper, date=record.date, submitter_name=record.submitter_name,
+                    paper=paper,
+                    date=record.date,
+                    submitter_name=record.submitter_name,
                     source=record.source,
                 )
                 listings[record.arxiv_id] = listing
@@ -225,8 +255,12 @@ def upsert_listings(records: Sequence[ListingRecord]) -> UpsertCounts:
 
 def _placeholder(record: ListingRecord) -> PaperRecord:
     return PaperRecord(
-        arxiv_id=record.arxiv_id, title=record.title or record.arxiv_id, abstract="",
-        authors=(), published=None, version=0,
+        arxiv_id=record.arxiv_id,
+        title=record.title or record.arxiv_id,
+        abstract="",
+        authors=(),
+        published=None,
+        version=0,
     )
 
 

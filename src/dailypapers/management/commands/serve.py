@@ -33,8 +33,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
-        parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) + 1,
-                            help="gunicorn worker processes (default: cores + 1)")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=(os.cpu_count() or 1) + 1,
+            help="gunicorn worker processes (default: cores + 1)",
+        )
         parser.add_argument("--threads", type=int, default=4, help="threads per worker")
 
     def handle(self, *args, host, port, workers, threads, **options):
@@ -43,10 +47,15 @@ class Command(BaseCommand):
         if not Paper.objects.exists():
             self.offer_first_content()
         self.stdout.write(f"dailypapers on http://{host}:{port}/ (Ctrl-C to stop)")
-        GunicornServer({
-            "bind": f"{host}:{port}", "workers": workers, "threads": threads,
-            "accesslog": "-" if settings.DEBUG else None, "timeout": 60,
-        }).run()
+        GunicornServer(
+            {
+                "bind": f"{host}:{port}",
+                "workers": workers,
+                "threads": threads,
+                "accesslog": "-" if settings.DEBUG else None,
+                "timeout": 60,
+            }
+        ).run()
 
     def offer_first_content(self) -> None:
         since = (date.today() - timedelta(days=settings.HARVEST_DAYS)).isoformat()

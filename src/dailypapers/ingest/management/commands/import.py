@@ -18,11 +18,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("paths", nargs="+", type=Path, metavar="PATH")
         parser.add_argument("--format", choices=sorted(PARSERS), help="skip detection")
-        parser.add_argument("--batch-size", type=int, default=1000,
-                            help="records per transaction (default 1000)")
+        parser.add_argument(
+            "--batch-size", type=int, default=1000, help="records per transaction (default 1000)"
+        )
 
     def handle(self, *args, paths, format, batch_size, **options):
-        console = Console(stderr=True)
+        # Straight to the command's error stream, so rejections land where callers read them.
+        console = Console(file=self.stderr._out)
         total = UpsertCounts()
         failed = []
         for path in paths:
