@@ -2,9 +2,14 @@
 
 import gzip
 import json
+import os
+import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from django.db import connection
 
 
 def arxiv_row(arxiv_id: str = "2403.01779", **fields) -> dict:
@@ -37,3 +42,42 @@ def write_jsonl(tmp_path: Path):
         return path
 
     return write
+
+
+class ExternalDatabase:
+    """The database a ``dailypapers`` subprocess writes to, queried from the test."""
+
+    def __init__(self, tmp_path: Path, *, migrate: bool = True):
+        self.env = {**os.environ, "DAILYPAPERS_DATA_DIR": str(tmp_path / "data")}
+        settings = connection.settings_dict
+        if connection.vendor == "postgresql":
+            # The test database itself: a transactional test sees the subprocess's commits.
+            self.env["DATABASE_URL"] = (
+                f"postgres://{settings['USER']}@{settings['HOST'] or '127.0.0.1'}:"
+                f"{settings['PORT'] or 5432}/{settings['NAME']}"
+            )
+            self.sqlite_file = None
+        else:
+            self.sqlite_file = tmp_path / "data" / "dailypapers.sqlite3"
+            self.env.pop("DATABASE_URL", None)
+            if migrate:
+                self.run("migrate", "-v0")
+
+    def run(self, *args) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            self.command(*args), env=self.env, capture_output=True, text=True, timeout=300
+        )
+
+    def command(self, *args) -> list[str]:
+        return [sys.executable, "-m", "dailypapers", *map(str, args)]
+
+    def scalar(self, sql: str) -> int:
+        if self.sqlite_file is None:
+            with connection.cursor() as cursor:
+                cursor.execute(sql)
+                return cursor.fetchone()[0]
+        with sqlite3.connect(self.sqlite_file) as db:
+            return db.execute(sql).fetchone()[0]
+
+    def papers(self) -> int:
+        return self.scalar("SELECT COUNT(*) FROM papers_paper")
