@@ -6,7 +6,14 @@ import os
 import sqlite3
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from django.db import connection
@@ -81,3 +88,49 @@ class ExternalDatabase:
 
     def papers(self) -> int:
         return self.scalar("SELECT COUNT(*) FROM papers_paper")
+
+
+Reply = tuple[int, bytes, dict[str, str]]
+
+
+@dataclass
+class CannedServer:
+    """A local HTTP server standing in for a remote one: tests set what it answers."""
+
+    respond: Callable[[dict[str, str]], Reply]
+    url: str = ""
+    # The query of every request received, and when it came.
+    requests: list[dict[str, str]] = field(default_factory=list)
+    times: list[float] = field(default_factory=list)
+
+
+class _CannedHandler(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        canned: CannedServer = self.server.canned
+        query = dict(parse_qsl(urlsplit(self.path).query))
+        canned.requests.append(query)
+        canned.times.append(time.monotonic())
+        status, body, headers = canned.respond(query)
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args) -> None:
+        pass
+
+
+@contextmanager
+def canned_http_server(respond: Callable[[dict[str, str]], Reply]) -> Iterator[CannedServer]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _CannedHandler)
+    server.canned = CannedServer(respond, url=f"http://127.0.0.1:{server.server_port}")
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
+    thread.start()
+    try:
+        yield server.canned
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()

@@ -2,18 +2,16 @@
 
 import re
 import socket
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import StringIO
 from pathlib import Path
-from urllib.parse import parse_qs, urlparse
 
 import pytest
 from django.core.management import CommandError, call_command
 
+from dailypapers.conftest import Reply, canned_http_server
 from dailypapers.papers.models import Paper
 
 ATOM = Path(__file__).parent / "atom"
@@ -33,38 +31,20 @@ class FakeArxiv:
     # The id_list of every request received, in order.
     requests: list[str] = field(default_factory=list)
 
-    def respond(self, id_list: str) -> tuple[int, bytes]:
+    def reply(self, query: dict[str, str]) -> Reply:
+        id_list = query.get("id_list", "")
         self.requests.append(id_list)
-        return self.responses.get(id_list, (200, EMPTY))
+        status, body = self.responses.get(id_list, (200, EMPTY))
+        return status, body, {"Content-Type": "application/atom+xml; charset=utf-8"}
 
 
 @pytest.fixture
 def arxiv_api(settings) -> Iterator[FakeArxiv]:
     fake = FakeArxiv()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            query = parse_qs(urlparse(self.path).query)
-            status, body = fake.respond(query.get("id_list", [""])[0])
-            self.send_response(status)
-            self.send_header("Content-Type", "application/atom+xml; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
-    thread.start()
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}/api/query"
-    settings.ARXIV_API_URL = fake.url
-    settings.ARXIV_REQUEST_DELAY = 0
-    yield fake
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with canned_http_server(fake.reply) as server:
+        fake.url = settings.ARXIV_API_URL = f"{server.url}/api/query"
+        settings.ARXIV_REQUEST_DELAY = 0
+        yield fake
 
 
 def add(*args: str) -> tuple[str, str]:

@@ -5,20 +5,17 @@ The pages form one list of six records in three pages (tokens ``tok-2``,
 """
 
 import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from datetime import date
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import StringIO
 from pathlib import Path
-from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import requests
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from dailypapers.conftest import CannedServer, Reply, canned_http_server
 from dailypapers.ingest.models import HarvestCheckpoint
 from dailypapers.ingest.oai import ArxivOAIClient
 from dailypapers.papers.models import Paper
@@ -26,11 +23,10 @@ from dailypapers.papers.models import Paper
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PAGES = Path(__file__).parent / "oai"
-Reply = tuple[int, bytes, dict[str, str]]
 
 
 def page(name: str) -> Reply:
-    return 200, (PAGES / name).read_bytes(), {}
+    return 200, (PAGES / name).read_bytes(), XML
 
 
 def three_pages(query: dict[str, str]) -> Reply:
@@ -42,46 +38,15 @@ def three_pages(query: dict[str, str]) -> Reply:
     )
 
 
-class OAIServer:
-    """What the handler answers (``respond``) and what it was asked (``requests``)."""
-
-    def __init__(self) -> None:
-        self.respond: Callable[[dict[str, str]], Reply] = three_pages
-        self.requests: list[dict[str, str]] = []
-        self.times: list[float] = []
-        self.url = ""
-
-
-class Handler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        oai: OAIServer = self.server.oai
-        query = dict(parse_qsl(urlsplit(self.path).query))
-        oai.requests.append(query)
-        oai.times.append(time.monotonic())
-        status, body, headers = oai.respond(query)
-        self.send_response(status)
-        for name, value in {"Content-Type": "text/xml; charset=utf-8", **headers}.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args) -> None:
-        pass
+XML = {"Content-Type": "text/xml; charset=utf-8"}
 
 
 @pytest.fixture
-def oai(settings) -> Iterator[OAIServer]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.oai = OAIServer()
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    server.oai.url = settings.ARXIV_OAI_URL = f"http://127.0.0.1:{server.server_port}/oai"
-    settings.ARXIV_REQUEST_DELAY = 0
-    yield server.oai
-    server.shutdown()
-    server.server_close()
-    thread.join()
+def oai(settings) -> Iterator[CannedServer]:
+    with canned_http_server(three_pages) as server:
+        server.url = settings.ARXIV_OAI_URL = f"{server.url}/oai"
+        settings.ARXIV_REQUEST_DELAY = 0
+        yield server
 
 
 def harvest(*args: str) -> tuple[str, str]:
