@@ -18,6 +18,18 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from django.db import connection
 
+from dailypapers.search import backends
+
+
+@pytest.fixture(autouse=True)
+def search_dirs(settings, tmp_path, tmp_path_factory):
+    """A fresh keyword index per test; one embedding cache for the whole session."""
+    settings.SEARCH_INDEX_DIR = tmp_path / "index"
+    settings.EMBEDDING_CACHE = tmp_path_factory.getbasetemp() / "embedding-cache.sqlite3"
+    backends.reset()
+    yield
+    backends.reset()
+
 
 def arxiv_row(arxiv_id: str = "2403.01779", **fields) -> dict:
     """A record in the format of ../shared/data/arxiv-cs.jsonl.gz."""

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "dailypapers",
     "dailypapers.papers",
     "dailypapers.ingest",
+    "dailypapers.search",
 ]
 
 MIDDLEWARE = [
@@ -127,6 +128,17 @@ ARXIV_REQUEST_DELAY = float(os.environ.get("DAILYPAPERS_ARXIV_REQUEST_DELAY", "3
 HARVEST_SET = os.environ.get("DAILYPAPERS_HARVEST_SET", "cs")
 HARVEST_ON_EMPTY = env_bool("DAILYPAPERS_HARVEST_ON_EMPTY", False)
 HARVEST_DAYS = int(os.environ.get("DAILYPAPERS_HARVEST_DAYS", "3"))
+
+# Search: the embedded keyword index and the embedding cache live in the data dir.
+SEARCH_INDEX_DIR = Path(os.environ.get("DAILYPAPERS_INDEX_DIR", DATA_DIR / "index"))
+# Tokens of title + abstract the embedding model reads (docs/search.md).
+EMBEDDING_MAX_TOKENS = int(os.environ.get("DAILYPAPERS_EMBEDDING_MAX_TOKENS", "256"))
+# Vectors computed before, keyed by model and text; empty to disable.
+EMBEDDING_CACHE = (
+    Path(os.environ["DAILYPAPERS_EMBEDDING_CACHE"])
+    if os.environ.get("DAILYPAPERS_EMBEDDING_CACHE")
+    else None
+)
 
 LOGGING = {
     "version": 1,

@@ -9,6 +9,7 @@ from dataclasses import dataclass, fields
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils import timezone
 
 from .links import find_github_repo, find_project_page
 from .models import Author, Authorship, DailyListing, Organization, Paper, Upvote
@@ -155,11 +156,13 @@ def upsert_papers(records: Sequence[PaperRecord]) -> UpsertCounts:
             if r.arxiv_id not in existing
         ]
         to_update = []
+        now = timezone.now()  # bulk_update does not apply auto_now
         for record in winners.values():
             paper = existing.get(record.arxiv_id)
             if paper is not None:
                 for name, value in _paper_fields(record, paper).items():
                     setattr(paper, name, value)
+                paper.changed_at = now
                 to_update.append(paper)
         Paper.objects.bulk_create(to_create, batch_size=1000)
         Paper.objects.bulk_update(to_update, _UPDATED_FIELDS, batch_size=500)
@@ -282,7 +285,7 @@ def _merge_listing_into_paper(
         updates["imported_upvotes"] = record.upvotes
         paper.imported_upvotes = record.upvotes
     if updates:
-        Paper.objects.filter(pk=paper.pk).update(**updates)
+        Paper.objects.filter(pk=paper.pk).update(**updates, changed_at=timezone.now())
         for name in ("github_repo", "project_page"):
             if name in updates:
                 setattr(paper, name, updates[name])

@@ -6,6 +6,7 @@ from dailypapers.ingest.reporting import count_progress, summary, terminate_as_i
 from dailypapers.papers.arxiv_ids import InvalidArxivId, normalize_arxiv_id
 from dailypapers.papers.models import Paper
 from dailypapers.papers.services import UpsertCounts, upsert_papers
+from dailypapers.search.indexing import after_catalog_change
 
 
 class Command(BaseCommand):
@@ -74,3 +75,5 @@ class Command(BaseCommand):
         for problem in problems:
             self.stderr.write(problem)
         self.stdout.write(summary("arXiv", counts))
+        if counts.changed:
+            self.stdout.write(after_catalog_change())

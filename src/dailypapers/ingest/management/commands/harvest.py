@@ -14,6 +14,7 @@ from dailypapers.ingest.oai import (
     last_harvested,
 )
 from dailypapers.ingest.reporting import summary, terminate_as_interrupt
+from dailypapers.search.indexing import after_catalog_change
 
 
 def iso_date(text: str) -> date:
@@ -97,5 +98,7 @@ class Command(BaseCommand):
             self.stdout.write(f"{plan.label}: nothing new")
             return
         self.stdout.write(summary(plan.label, result.counts))
+        if result.counts.changed:
+            self.stdout.write(after_catalog_change())
         if result.deleted:
             self.stdout.write(f"{result.deleted} record(s) deleted upstream, kept here")

@@ -7,6 +7,7 @@ from dailypapers.ingest.formats import PARSERS
 from dailypapers.ingest.importer import UnknownFormat, import_file
 from dailypapers.ingest.reporting import summary, terminate_as_interrupt
 from dailypapers.papers.services import UpsertCounts
+from dailypapers.search.indexing import after_catalog_change
 
 
 class Command(BaseCommand):
@@ -50,5 +51,7 @@ class Command(BaseCommand):
                 raise SystemExit(130) from None
         if len(paths) > 1:
             self.stdout.write(summary("total", total))
+        if total.changed:
+            self.stdout.write(after_catalog_change())
         if failed:
             raise CommandError(f"{len(failed)} file(s) could not be read to the end")

@@ -1,0 +1,61 @@
+"""Which engines serve this deployment: chosen from the database and settings, made once."""
+
+import threading
+
+from django.conf import settings
+from django.db import connection
+
+from .embeddings import EmbeddingCache, SentenceEmbedder
+from .vectors import InProcessVectors
+
+_made: dict[tuple, object] = {}
+_lock = threading.Lock()
+
+
+def _once(key: tuple, make):
+    with _lock:
+        if key not in _made:
+            _made[key] = make()
+        return _made[key]
+
+
+def reset() -> None:
+    """Forget the indexes (tests switch databases and folders); keep the loaded model."""
+    with _lock:
+        for key in [key for key in _made if key[0] != "embedder"]:
+            del _made[key]
+
+
+def keyword_index():
+    """Tantivy in the data dir by default; PostgreSQL's own full-text search on PostgreSQL."""
+    if connection.vendor == "postgresql":
+        from .keyword_postgres import PostgresFullText
+
+        return _once(("keyword", "postgresql", connection.settings_dict["NAME"]), PostgresFullText)
+    from .keyword_tantivy import TantivyIndex
+
+    path = settings.SEARCH_INDEX_DIR / "keyword"
+    return _once(("keyword", "tantivy", str(path)), lambda: TantivyIndex(path))
+
+
+def embedder() -> SentenceEmbedder:
+    cache = settings.EMBEDDING_CACHE
+    return _once(
+        ("embedder", str(cache)),
+        lambda: SentenceEmbedder(
+            max_tokens=settings.EMBEDDING_MAX_TOKENS, cache=EmbeddingCache(cache) if cache else None
+        ),
+    )
+
+
+def embedding_model_name() -> str:
+    """The name embeddings are stored under, known without loading the model."""
+    return f"all-MiniLM-L6-v2/{settings.EMBEDDING_MAX_TOKENS}"
+
+
+def vector_index() -> InProcessVectors:
+    name = embedding_model_name()
+    return _once(
+        ("vectors", connection.vendor, connection.settings_dict["NAME"], name),
+        lambda: InProcessVectors(name, dim=384),
+    )

@@ -1,0 +1,99 @@
+"""Keeping the search indexes level with the catalog.
+
+The keyword index is cheap to update and follows every import. Embedding is
+slow on a CPU (tens of papers a second), so ``dailypapers index`` does it in
+batches, each committed, resumable after an interruption; ``serve`` runs it
+in the background. Until a paper has its embedding, search finds it by keywords.
+"""
+
+from collections.abc import Callable
+
+from django.db import transaction
+from django.db.models import F, Q, QuerySet
+
+from dailypapers.papers.models import Paper
+
+from . import backends
+from .embeddings import paper_text, text_hash
+from .models import PaperEmbedding
+
+# Above this, embedding waits for `dailypapers index` instead of holding up an import.
+EMBED_INLINE_UP_TO = 200
+
+
+class IndexBusy(Exception):
+    """Another process is writing the keyword index right now."""
+
+
+def sync_keyword_index(rebuild: bool = False) -> int:
+    try:
+        return backends.keyword_index().sync(rebuild=rebuild)
+    except ValueError as error:
+        # Tantivy allows one writer at a time and says so with a ValueError.
+        if "lock" in str(error).lower():
+            raise IndexBusy(str(error)) from None
+        raise
+
+
+def pending_embeddings() -> QuerySet:
+    """Papers with text and no current embedding: new, changed since, or another model's."""
+    model = backends.embedding_model_name()
+    return (
+        Paper.objects.exclude(abstract="")
+        .filter(
+            Q(embedding__isnull=True)
+            | ~Q(embedding__model=model)
+            | Q(embedding__updated_at__lt=F("changed_at"))
+        )
+        .order_by("arxiv_id")
+    )
+
+
+def embed_pending(batch_size: int = 256, on_batch: Callable[[int], None] = lambda n: None) -> int:
+    """Embed every pending paper, one committed batch at a time; return how many."""
+    model = backends.embedding_model_name()
+    ids = list(pending_embeddings().values_list("arxiv_id", flat=True))
+    done = 0
+    for start in range(0, len(ids), batch_size):
+        rows = Paper.objects.filter(arxiv_id__in=ids[start : start + batch_size]).values_list(
+            "arxiv_id", "title", "abstract"
+        )
+        texts = {arxiv_id: paper_text(title, abstract) for arxiv_id, title, abstract in rows}
+        vectors = backends.embedder().embed(list(texts.values()))
+        with transaction.atomic():
+            PaperEmbedding.objects.bulk_create(
+                [
+                    PaperEmbedding(
+                        paper_id=arxiv_id,
+                        model=model,
+                        text_hash=text_hash(text),
+                        vector=vector.astype("<f4").tobytes(),
+                    )
+                    for (arxiv_id, text), vector in zip(texts.items(), vectors, strict=True)
+                ],
+                update_conflicts=True,
+                unique_fields=["paper"],
+                update_fields=["model", "text_hash", "vector", "updated_at"],
+            )
+        done += len(texts)
+        on_batch(len(texts))
+    return done
+
+
+def after_catalog_change() -> str:
+    """Bring search up to date after an import; return a line for the operator."""
+    try:
+        synced = sync_keyword_index()
+    except IndexBusy:
+        return "Search: another process is updating the keyword index; it will catch up."
+    pending = pending_embeddings().count()
+    if pending and pending <= EMBED_INLINE_UP_TO:
+        embed_pending()
+        pending = 0
+    line = f"Search: {synced} papers (re)indexed for keywords"
+    if pending:
+        line += (
+            f"; {pending} papers wait for their embeddings (run `dailypapers index`,"
+            " or let `dailypapers serve` do it): until then they are found by keywords"
+        )
+    return line

@@ -1,0 +1,109 @@
+"""Keyword search on PostgreSQL: a tsvector per paper with a GIN index.
+
+The table ``search_document`` is created by this app's migrations on
+PostgreSQL only; ``sync()`` fills it from the catalog in one statement.
+Title words weigh A, abstract B, author names C, so ``ts_rank`` favours titles.
+"""
+
+from django.db import connection
+
+from .documents import SearchFilters
+from .query import ParsedQuery
+
+# ts_rank weights for {D, C, B, A}: authors (C) and abstract (B) at half a title (A).
+RANK_WEIGHTS = "{0, 0.5, 0.5, 1.0}"
+
+CREATE_TABLE = """
+CREATE TABLE search_document (
+    paper_id varchar(40) PRIMARY KEY REFERENCES papers_paper (arxiv_id) ON DELETE CASCADE
+        DEFERRABLE INITIALLY DEFERRED,
+    changed_at timestamptz NOT NULL,
+    document tsvector NOT NULL
+);
+CREATE INDEX search_document_gin ON search_document USING gin (document);
+CREATE INDEX search_document_changed ON search_document (changed_at);
+"""
+
+# Hyphenated words are indexed split and joined ("block-wise" -> also "blockwise").
+_COMPOUNDS = """array_to_string(ARRAY(
+    SELECT replace(m[1], '-', '') FROM regexp_matches({0}, '(\\w+(?:-\\w+)+)', 'g') AS m), ' ')"""
+
+SYNC = f"""
+INSERT INTO search_document (paper_id, changed_at, document)
+SELECT p.arxiv_id, p.changed_at,
+       setweight(to_tsvector('english', p.title || ' ' || {_COMPOUNDS.format("p.title")}), 'A')
+    || setweight(to_tsvector('english', p.abstract || ' ' || {_COMPOUNDS.format("p.abstract")}),
+                 'B')
+    || setweight(to_tsvector('simple', coalesce((
+           SELECT string_agg(a.name, ' ') FROM papers_authorship pa
+           JOIN papers_author a ON a.id = pa.author_id WHERE pa.paper_id = p.arxiv_id), '')), 'C')
+FROM papers_paper p
+WHERE p.changed_at >= coalesce((SELECT max(changed_at) FROM search_document), '-infinity')
+ON CONFLICT (paper_id) DO UPDATE
+SET changed_at = excluded.changed_at, document = excluded.document
+"""
+
+
+class PostgresFullText:
+    def sync(self, *, rebuild: bool = False) -> int:
+        with connection.cursor() as cursor:
+            if rebuild:
+                cursor.execute("TRUNCATE search_document")
+            cursor.execute(SYNC)
+            return cursor.rowcount
+
+    def count(self) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM search_document")
+            return cursor.fetchone()[0]
+
+    def search(
+        self, query: ParsedQuery, filters: SearchFilters, limit: int, among: set[str] | None = None
+    ) -> list[tuple[str, float]]:
+        words = [("plainto_tsquery('english', %s)", word) for word in query.words + query.joined]
+        words += [("plainto_tsquery('simple', %s)", word) for word in query.words]
+        words += [("phraseto_tsquery('english', %s)", " ".join(parts)) for parts in query.split]
+        phrases = [("phraseto_tsquery('english', %s)", " ".join(p)) for p in query.phrases]
+        if not words and not phrases:
+            return []
+        word_sql, word_params = " || ".join(sql for sql, _ in words), [v for _, v in words]
+        phrase_sql, phrase_params = " && ".join(s for s, _ in phrases), [v for _, v in phrases]
+        # With a phrase, the phrase decides what matches and the words only rank.
+        match_sql, match_params = (
+            (phrase_sql, phrase_params) if phrases else (word_sql, word_params)
+        )
+        rank_sql, rank_params = match_sql, match_params
+        if words and phrases:
+            rank_sql, rank_params = f"{word_sql} || {phrase_sql}", word_params + phrase_params
+        conditions, filter_params = self._filters(filters, among)
+        sql = f"""
+            SELECT d.paper_id, ts_rank(%s, d.document, ({rank_sql})) AS score
+            FROM search_document d JOIN papers_paper p ON p.arxiv_id = d.paper_id
+            WHERE d.document @@ ({match_sql}) {conditions}
+            ORDER BY score DESC, d.paper_id LIMIT %s
+        """
+        params = [RANK_WEIGHTS, *rank_params, *match_params, *filter_params, limit]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return [(paper_id, float(score)) for paper_id, score in cursor.fetchall()]
+
+    def _filters(self, filters: SearchFilters, among: set[str] | None) -> tuple[str, list]:
+        conditions, params = [], []
+        if filters.published_from:
+            conditions.append("p.published >= %s")
+            params.append(filters.published_from)
+        if filters.published_until:
+            conditions.append("p.published <= %s")
+            params.append(filters.published_until)
+        if filters.category:
+            conditions.append("(' ' || p.categories || ' ') LIKE %s")
+            params.append(f"% {filters.category} %")
+        if filters.organization:
+            conditions.append(
+                "p.organization_id = (SELECT id FROM papers_organization WHERE slug = %s)"
+            )
+            params.append(filters.organization)
+        if among is not None:
+            conditions.append("d.paper_id = ANY(%s)")
+            params.append(list(among))
+        return "".join(f" AND {c}" for c in conditions), params

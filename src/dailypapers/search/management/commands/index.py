@@ -1,0 +1,85 @@
+import time
+
+from django.core.management.base import BaseCommand
+from rich.console import Console
+
+from dailypapers.ingest.reporting import count_progress, terminate_as_interrupt
+from dailypapers.search.indexing import (
+    IndexBusy,
+    embed_pending,
+    pending_embeddings,
+    sync_keyword_index,
+)
+
+
+class Command(BaseCommand):
+    help = (
+        "Bring the search indexes up to date: the keyword index, then embeddings for "
+        "papers that lack one. Interrupt it at any time; the next run continues."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--rebuild", action="store_true", help="rebuild the keyword index from scratch"
+        )
+        parser.add_argument(
+            "--keyword-only",
+            action="store_true",
+            help="skip the embeddings (fast; semantic search lags behind)",
+        )
+        parser.add_argument(
+            "--batch-size",
+            type=int,
+            default=256,
+            help="papers embedded per committed batch (default 256)",
+        )
+        parser.add_argument(
+            "--watch",
+            type=float,
+            metavar="SECONDS",
+            help="keep running, catching up every SECONDS (what serve runs)",
+        )
+
+    def handle(self, *args, rebuild, keyword_only, batch_size, watch, **options):
+        console = Console(file=self.stderr._out)
+        try:
+            with terminate_as_interrupt():
+                self.catch_up(console, rebuild, keyword_only, batch_size)
+                while watch:
+                    time.sleep(watch)
+                    self.catch_up(console, False, keyword_only, batch_size, quiet=True)
+        except KeyboardInterrupt:
+            self.stderr.write(
+                "Interrupted: every finished batch is saved; run the same "
+                "command again to continue."
+            )
+            raise SystemExit(130) from None
+
+    def catch_up(
+        self,
+        console: Console,
+        rebuild: bool,
+        keyword_only: bool,
+        batch_size: int,
+        quiet: bool = False,
+    ) -> None:
+        try:
+            synced = sync_keyword_index(rebuild=rebuild)
+        except IndexBusy:
+            synced = 0
+            self.stderr.write(
+                "The keyword index is being written by another process; skipped this time."
+            )
+        if not quiet or synced:
+            self.stdout.write(f"Keyword index: {synced} papers (re)indexed")
+        if keyword_only:
+            return
+        pending = pending_embeddings().count()
+        if not pending:
+            if not quiet:
+                self.stdout.write("Embeddings: every paper has one")
+            return
+        with count_progress(console) as progress:
+            task = progress.add_task("Embedding papers", total=pending)
+            done = embed_pending(batch_size, lambda n: progress.advance(task, n))
+        self.stdout.write(f"Embeddings: {done} papers embedded")

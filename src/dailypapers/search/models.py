@@ -1,0 +1,22 @@
+"""Embeddings live with the catalog, so every process and every database sees the same ones."""
+
+import numpy as np
+from django.db import models
+
+from dailypapers.papers.models import Paper
+
+
+class PaperEmbedding(models.Model):
+    paper = models.OneToOneField(
+        Paper, primary_key=True, on_delete=models.CASCADE, related_name="embedding"
+    )
+    # Which model (and truncation) made the vector; another model's vectors are redone.
+    model = models.CharField(max_length=100)
+    # Of the embedded text: a paper whose title or abstract changed is embedded again.
+    text_hash = models.CharField(max_length=32)
+    # float32, L2-normalised, little-endian.
+    vector = models.BinaryField()
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    def as_array(self) -> np.ndarray:
+        return np.frombuffer(self.vector, dtype="<f4")

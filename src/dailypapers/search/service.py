@@ -1,0 +1,199 @@
+"""The one entry point for search: ``search()`` and ``similar()``, used by pages and API alike.
+
+Hybrid ranking: the keyword engine and the vector index each return their
+best candidates; each list's scores are min-max normalised to [0, 1] and
+summed with weights (KEYWORD_WEIGHT, 1 - KEYWORD_WEIGHT). A paper found by
+only one side gets 0 from the other. docs/search.md explains the choice.
+"""
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from django.db.models import Q
+
+from dailypapers.papers.models import Authorship, Paper
+
+from . import backends
+from .documents import SearchFilters
+from .query import ParsedQuery, parse_query
+from .snippets import highlight, query_stems
+
+Sort = Literal["relevance", "date", "upvotes"]
+Mode = Literal["hybrid", "keyword", "semantic"]
+
+# Chosen on the tuning half of SciFact's queries (docs/search.md).
+KEYWORD_WEIGHT = 0.5
+CANDIDATES = 100
+# Ranked by date or upvotes, results are the best CANDIDATES_FOR_SORT matches.
+CANDIDATES_FOR_SORT = 300
+MAX_LIMIT = 200
+
+
+@dataclass
+class SearchHit:
+    paper: Paper
+    score: float
+    snippet: str = ""  # HTML, escaped, matches in <mark>
+
+
+@dataclass
+class SearchResults:
+    query: ParsedQuery
+    hits: list[SearchHit] = field(default_factory=list)
+    # How many candidates matched (at most CANDIDATES_FOR_SORT + offset).
+    total: int = 0
+    mode: str = "hybrid"
+    # What the user should know: semantic search still indexing, an id not in the catalog…
+    notices: list[str] = field(default_factory=list)
+    # A well-formed arXiv id that is not in the catalog (pages offer to fetch it).
+    unknown_arxiv_id: str | None = None
+
+
+def _normalised(ranked: list[tuple[str, float]]) -> dict[str, float]:
+    if not ranked:
+        return {}
+    scores = [score for _, score in ranked]
+    low, high = min(scores), max(scores)
+    span = high - low
+    return {pid: (score - low) / span if span else 1.0 for pid, score in ranked}
+
+
+def fuse(
+    keyword: list[tuple[str, float]],
+    semantic: list[tuple[str, float]],
+    keyword_weight: float = KEYWORD_WEIGHT,
+) -> list[tuple[str, float]]:
+    """One ranking from two: weighted sum of min-max normalised scores."""
+    kw, sem = _normalised(keyword), _normalised(semantic)
+    fused = {
+        pid: keyword_weight * kw.get(pid, 0.0) + (1 - keyword_weight) * sem.get(pid, 0.0)
+        for pid in kw.keys() | sem.keys()
+    }
+    return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
+
+
+def _author_papers(name: str) -> set[str]:
+    return set(
+        Authorship.objects.filter(author__name__iexact=name.strip()).values_list(
+            "paper_id", flat=True
+        )
+    )
+
+
+def filter_q(filters: SearchFilters) -> Q:
+    """The filters as a query on Paper, for what the engines cannot filter themselves."""
+    q = Q(version__gt=0) | Q(abstract__gt="")
+    if filters.published_from:
+        q &= Q(published__gte=filters.published_from)
+    if filters.published_until:
+        q &= Q(published__lte=filters.published_until)
+    if filters.category:
+        c = filters.category
+        q &= (
+            Q(categories=c)
+            | Q(categories__startswith=f"{c} ")
+            | Q(categories__endswith=f" {c}")
+            | Q(categories__contains=f" {c} ")
+        )
+    if filters.organization:
+        q &= Q(organization__slug=filters.organization)
+    if filters.author:
+        q &= Q(authorships__author__name__iexact=filters.author.strip())
+    return q
+
+
+def rank(
+    query: ParsedQuery, filters: SearchFilters, mode: Mode, limit: int
+) -> tuple[list[tuple[str, float]], list[str]]:
+    """The ranked candidate ids and any notices, before pagination and sorting."""
+    notices: list[str] = []
+    among = _author_papers(filters.author) if filters.author else None
+    keyword = []
+    if mode in ("hybrid", "keyword"):
+        keyword = backends.keyword_index().search(query, filters, limit, among)
+    semantic = []
+    if mode in ("hybrid", "semantic"):
+        vectors = backends.vector_index()
+        if vectors.is_empty():
+            notices.append(
+                "Semantic search is not ready yet (papers are still being "
+                "embedded): these are keyword matches only."
+            )
+        elif text := query.semantic_text:
+            found = vectors.search(backends.embedder().embed_query(text), limit * 4)
+            allowed = _allowed(found, filters)
+            semantic = [(pid, score) for pid, score in found if pid in allowed][:limit]
+    if mode == "keyword":
+        return keyword, notices
+    if mode == "semantic":
+        return semantic, notices
+    return fuse(keyword, semantic), notices
+
+
+def _allowed(found: list[tuple[str, float]], filters: SearchFilters) -> set[str]:
+    ids = [pid for pid, _ in found]
+    allowed: set[str] = set()
+    for start in range(0, len(ids), 900):
+        allowed.update(
+            Paper.objects.filter(
+                filter_q(filters), arxiv_id__in=ids[start : start + 900]
+            ).values_list("arxiv_id", flat=True)
+        )
+    return allowed
+
+
+def search(
+    text: str,
+    filters: SearchFilters | None = None,
+    *,
+    sort: Sort = "relevance",
+    limit: int = 20,
+    offset: int = 0,
+    mode: Mode = "hybrid",
+) -> SearchResults:
+    filters = filters or SearchFilters()
+    limit = max(1, min(limit, MAX_LIMIT))
+    offset = max(0, offset)
+    query = parse_query(text)
+    results = SearchResults(query=query, mode=mode)
+    if query.arxiv_id:
+        paper = Paper.objects.select_related("organization").filter(pk=query.arxiv_id).first()
+        if paper is None:
+            results.unknown_arxiv_id = query.arxiv_id
+            results.notices.append(f"arXiv:{query.arxiv_id} is not in the catalog yet.")
+        else:
+            results.hits, results.total, results.mode = [SearchHit(paper, 1.0)], 1, "id"
+        return results
+    if query.is_empty:
+        results.notices.append("Type a few words, a quoted phrase, an author or an arXiv id.")
+        return results
+    wanted = CANDIDATES_FOR_SORT if sort != "relevance" else max(CANDIDATES, offset + limit)
+    ranked, results.notices = rank(query, filters, mode, wanted)
+    scores = dict(ranked)
+    if sort == "relevance":
+        page_ids = [pid for pid, _ in ranked[offset : offset + limit]]
+        papers = Paper.objects.in_bulk(page_ids)
+    else:
+        order = ["-published", "arxiv_id"] if sort == "date" else ["-upvotes", "-published"]
+        ordered = Paper.objects.filter(arxiv_id__in=list(scores)).order_by(*order)
+        page_ids = list(ordered.values_list("arxiv_id", flat=True)[offset : offset + limit])
+        papers = Paper.objects.in_bulk(page_ids)
+    stems = query_stems(query)
+    results.total = len(ranked)
+    results.hits = [
+        SearchHit(papers[pid], scores[pid], highlight(papers[pid].abstract, stems))
+        for pid in page_ids
+        if pid in papers
+    ]
+    return results
+
+
+def similar(paper: Paper, limit: int = 10) -> list[Paper]:
+    """Nearest papers by embedding, excluding the paper itself."""
+    vectors = backends.vector_index()
+    vector = vectors.vector_of(paper.arxiv_id)
+    if vector is None:
+        return []
+    found = [pid for pid, _ in vectors.search(vector, limit + 1) if pid != paper.arxiv_id]
+    papers = Paper.objects.in_bulk(found[:limit])
+    return [papers[pid] for pid in found[:limit] if pid in papers]

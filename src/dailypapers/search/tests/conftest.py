@@ -1,0 +1,154 @@
+from datetime import date
+
+import pytest
+from django.contrib.auth.models import User
+
+from dailypapers.papers.models import Paper
+from dailypapers.papers.records import ListingRecord, OrganizationRecord, PaperRecord
+from dailypapers.papers.services import add_upvote, upsert_listings, upsert_papers
+from dailypapers.search.indexing import embed_pending, sync_keyword_index
+
+CORPUS = [
+    # id, title, abstract, authors, categories, published
+    (
+        "2401.00001",
+        "Block-wise Quantization of Large Language Models",
+        "We quantize the weights of large language models block-wise to 4 bits, keeping "
+        "accuracy while cutting memory by three quarters.",
+        ["Ada Lovelace", "Tim Dettmers"],
+        ["cs.LG", "cs.CL"],
+        date(2024, 1, 2),
+    ),
+    (
+        "2401.00002",
+        "Blockwise Parallel Decoding for Deep Autoregressive Models",
+        "Blockwise parallel decoding predicts several future tokens at once and verifies "
+        "them, speeding up generation.",
+        ["Mitchell Stern"],
+        ["cs.LG"],
+        date(2024, 1, 5),
+    ),
+    (
+        "2401.00003",
+        "Diffusion Models Beat GANs on Image Synthesis",
+        "We show that diffusion models can achieve image sample quality superior to "
+        "generative adversarial networks.",
+        ["Prafulla Dhariwal", "Alex Nichol"],
+        ["cs.CV", "cs.LG"],
+        date(2024, 2, 1),
+    ),
+    (
+        "2401.00004",
+        "Text-to-3D Scene Generation with Score Distillation",
+        "A text prompt is turned into a three-dimensional scene by distilling a pretrained "
+        "2D diffusion model into a neural radiance field.",
+        ["Ben Poole"],
+        ["cs.CV"],
+        date(2024, 3, 1),
+    ),
+    (
+        "2401.00005",
+        "Imitation Learning for Robotic Manipulation",
+        "Robots learn to pick up and place household objects by watching a few human "
+        "demonstrations, then generalise to unseen items.",
+        ["Chelsea Finn"],
+        ["cs.RO"],
+        date(2024, 3, 10),
+    ),
+    (
+        "2401.00006",
+        "Convolutional Networks for Biomedical Image Segmentation",
+        "A network architecture with a contracting and an expanding path segments "
+        "microscopy images from very few annotated samples.",
+        ["Olaf Ronneberger"],
+        ["cs.CV"],
+        date(2024, 4, 1),
+    ),
+    (
+        "2401.00007",
+        "Attention Is All You Need",
+        "We propose the Transformer, a network architecture based solely on attention "
+        "mechanisms, dispensing with recurrence and convolutions entirely.",
+        ["Ashish Vaswani", "Noam Shazeer"],
+        ["cs.CL", "cs.LG"],
+        date(2024, 4, 15),
+    ),
+    (
+        "2401.00008",
+        "Low-Rank Adaptation of Large Language Models",
+        "We freeze pretrained model weights and inject trainable rank decomposition "
+        "matrices into each layer, reducing trainable parameters ten thousand times.",
+        ["Edward Hu"],
+        ["cs.CL"],
+        date(2024, 5, 1),
+    ),
+    (
+        "2401.00009",
+        "Quantization Noise in Language Models: Large Models, Small Bits",
+        "Large language models tolerate quantization noise when outliers are handled "
+        "separately; we study eight-bit matrix multiplication.",
+        ["Tim Dettmers"],
+        ["cs.LG"],
+        date(2024, 5, 20),
+    ),
+    (
+        "2401.00010",
+        "Graph Neural Networks for Molecule Property Prediction",
+        "Message passing over molecular graphs predicts chemical properties of molecules "
+        "<script>alert('x')</script> with high accuracy.",
+        ["Justin Gilmer"],
+        ["cs.LG", "q-bio.QM"],
+        date(2024, 6, 1),
+    ),
+]
+
+
+def make_corpus() -> None:
+    upsert_papers(
+        [
+            PaperRecord.build(
+                arxiv_id=pid,
+                title=title,
+                abstract=abstract,
+                authors=authors,
+                categories=categories,
+                published=published,
+            )
+            for pid, title, abstract, authors, categories, published in CORPUS
+        ]
+    )
+    upsert_listings(
+        [
+            ListingRecord(
+                arxiv_id="2401.00003",
+                date=date(2024, 2, 2),
+                source="hf-api",
+                upvotes=50,
+                organization=OrganizationRecord("openai", "OpenAI"),
+            ),
+            ListingRecord(
+                arxiv_id="2401.00007",
+                date=date(2024, 4, 16),
+                source="hf-api",
+                upvotes=90,
+                organization=OrganizationRecord("google", "Google"),
+            ),
+            ListingRecord(
+                arxiv_id="2401.00001", date=date(2024, 1, 3), source="hf-api", upvotes=10
+            ),
+        ]
+    )
+    add_upvote(User.objects.create_user("fan"), Paper.objects.get(pk="2401.00009"))
+
+
+@pytest.fixture
+def keyword_corpus(db):
+    """The corpus, found by keywords only: no embeddings yet."""
+    make_corpus()
+    sync_keyword_index()
+
+
+@pytest.fixture
+def corpus(keyword_corpus):
+    """The corpus with keyword index and embeddings."""
+    embed_pending()

@@ -1,0 +1,158 @@
+"""search(): every kind of query researchers type, filters, sorting, and nonsense."""
+
+from datetime import date
+
+import pytest
+
+from dailypapers.search.documents import SearchFilters
+from dailypapers.search.service import search, similar
+
+
+def ids(results) -> list[str]:
+    return [hit.paper.arxiv_id for hit in results.hits]
+
+
+@pytest.mark.usefixtures("keyword_corpus")
+class TestKeywordSearch:
+    """The keyword part: these exact results hold on SQLite (Tantivy) and PostgreSQL."""
+
+    def test_topic_words_rank_title_matches_first(self):
+        found = ids(search("quantization", mode="keyword"))
+        assert found[:2] == ["2401.00001", "2401.00009"]
+        assert set(found) == {"2401.00001", "2401.00009"}
+
+    def test_stemming_matches_other_forms_of_a_word(self):
+        assert "2401.00001" in ids(search("quantizing", mode="keyword"))
+        assert "2401.00003" in ids(search("diffusion model", mode="keyword"))
+
+    @pytest.mark.parametrize("text", ["block-wise", "blockwise", "block wise"])
+    def test_hyphen_variants_find_the_same_papers(self, text):
+        assert set(ids(search(text, mode="keyword"))[:2]) == {"2401.00001", "2401.00002"}
+
+    def test_quoted_phrase_must_appear_in_order(self):
+        assert ids(search('"language models"', mode="keyword")) == [
+            "2401.00009",
+            "2401.00001",
+            "2401.00008",
+        ]
+        # Both words occur in 2401.00002, never as this phrase.
+        assert ids(search('"models autoregressive"', mode="keyword")) == []
+
+    def test_author_name_finds_their_papers(self):
+        assert set(ids(search("Tim Dettmers", mode="keyword"))) == {"2401.00001", "2401.00009"}
+
+    def test_arxiv_id_or_url_goes_straight_to_the_paper(self):
+        for text in ["2401.00007", "arXiv:2401.00007v2", "https://arxiv.org/abs/2401.00007"]:
+            results = search(text)
+            assert (ids(results), results.mode) == (["2401.00007"], "id")
+
+    def test_unknown_arxiv_id_is_offered_for_fetching(self):
+        results = search("https://arxiv.org/pdf/2402.99999v1")
+        assert results.hits == [] and results.unknown_arxiv_id == "2402.99999"
+
+    def test_results_carry_an_escaped_highlighted_snippet(self):
+        hit = search("molecule properties", mode="keyword").hits[0]
+        assert "<mark>molecules</mark>" in hit.snippet
+        assert "<mark>properties</mark>" in hit.snippet
+        assert "<script>" not in hit.snippet and "&lt;script&gt;" in hit.snippet
+
+    def test_without_embeddings_search_falls_back_to_keywords_and_says_so(self):
+        results = search("quantization")
+        assert ids(results)[:2] == ["2401.00001", "2401.00009"]
+        assert any("keyword matches only" in notice for notice in results.notices)
+
+    @pytest.mark.parametrize(
+        "filters, expected",
+        [
+            (SearchFilters(category="cs.CL"), {"2401.00001", "2401.00008"}),
+            (SearchFilters(published_from=date(2024, 5, 1)), {"2401.00008", "2401.00009"}),
+            (SearchFilters(published_until=date(2024, 1, 31)), {"2401.00001", "2401.00002"}),
+            (SearchFilters(author="tim dettmers"), {"2401.00001", "2401.00009"}),
+            (SearchFilters(author="Edward Hu"), {"2401.00008"}),
+            (SearchFilters(organization="google"), set()),
+        ],
+    )
+    def test_filters_narrow_the_results(self, filters, expected):
+        assert set(ids(search("large language models", filters, mode="keyword"))) == expected
+
+    def test_organization_filter(self):
+        assert ids(search("attention", SearchFilters(organization="google"), mode="keyword")) == [
+            "2401.00007"
+        ]
+
+    def test_sort_by_date_and_by_upvotes(self):
+        assert ids(search("language models", sort="date", mode="keyword")) == [
+            "2401.00009",
+            "2401.00008",
+            "2401.00004",
+            "2401.00003",
+            "2401.00002",
+            "2401.00001",
+        ]
+        by_votes = search("models", sort="upvotes", mode="keyword")
+        assert [hit.paper.upvotes for hit in by_votes.hits] == [50, 10, 1, 0, 0, 0]
+
+    def test_pagination_with_offset_and_limit(self):
+        everything = ids(search("models", mode="keyword", limit=50))
+        assert ids(search("models", mode="keyword", limit=2, offset=1)) == everything[1:3]
+
+
+ABSURD = [
+    "",
+    "   ",
+    "x" * 10_000,
+    "!!! ??? ...",
+    '"',
+    '""',
+    "*",
+    "NEAR",
+    "NEAR(a b)",
+    "-",
+    ":",
+    "title:",
+    "a -b",
+    "AND OR NOT",
+    "'; DROP TABLE papers_paper; --",
+    "\\",
+    "(((",
+    "日本語の論文",
+    "\x00",
+    "𝔸𝕀 ∀x∃y",
+    '"unterminated phrase',
+    "*:*",
+    "^2~3",
+]
+
+
+@pytest.mark.usefixtures("keyword_corpus")
+@pytest.mark.parametrize("text", ABSURD)
+def test_absurd_queries_get_a_sensible_answer(text):
+    results = search(text)
+    assert isinstance(results.hits, list)
+    if not results.query.words and not results.query.phrases:
+        assert results.hits == [] and results.notices
+
+
+@pytest.mark.usefixtures("corpus")
+class TestSemanticAndHybrid:
+    def test_plain_english_description_finds_the_method_without_shared_words(self):
+        results = search("teaching robots to grasp things by showing them examples")
+        assert ids(results)[0] == "2401.00005"
+        assert not results.notices
+
+    def test_hybrid_finds_a_described_method_that_keywords_miss(self):
+        query = "converting a written description into a virtual environment"
+        assert ids(search(query, mode="keyword")) == []
+        assert ids(search(query))[0] == "2401.00004"
+
+    def test_semantic_results_respect_filters(self):
+        assert ids(search("neural networks for images", SearchFilters(category="cs.RO"))) == [
+            "2401.00005"
+        ]
+
+    def test_similar_papers_are_nearest_neighbours_without_the_paper_itself(self):
+        from dailypapers.papers.models import Paper
+
+        neighbours = [p.arxiv_id for p in similar(Paper.objects.get(pk="2401.00001"), 3)]
+        assert "2401.00001" not in neighbours and len(neighbours) == 3
+        assert neighbours[0] == "2401.00009"
