@@ -53,9 +53,15 @@ def embedding_model_name() -> str:
     return f"all-MiniLM-L6-v2/{settings.EMBEDDING_MAX_TOKENS}"
 
 
-def vector_index() -> InProcessVectors:
+def vector_index():
+    """pgvector's HNSW index where the server has the extension, else one in this process."""
     name = embedding_model_name()
-    return _once(
-        ("vectors", connection.vendor, connection.settings_dict["NAME"], name),
-        lambda: InProcessVectors(name, dim=384),
-    )
+
+    def make():
+        from .vectors_pgvector import PgVectorIndex, enable_pgvector
+
+        if enable_pgvector():
+            return PgVectorIndex(name, dim=384)
+        return InProcessVectors(name, dim=384)
+
+    return _once(("vectors", connection.vendor, connection.settings_dict["NAME"], name), make)

@@ -76,6 +76,11 @@ class InProcessVectors:
             self.hnsw.add_items(vectors, [self.rows[pid] for pid in ids])
         self.hnsw.set_ef(100)
 
+    @property
+    def description(self) -> str:
+        kind = "HNSW graph (hnswlib)" if self.hnsw is not None else "exact scan"
+        return f"in-process index, {kind}"
+
     def is_empty(self) -> bool:
         self.refresh()
         return not self.ids

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand
 from rich.console import Console
 
 from dailypapers.ingest.reporting import count_progress, terminate_as_interrupt
+from dailypapers.search import backends
 from dailypapers.search.indexing import (
     IndexBusy,
     embed_pending,
@@ -75,11 +76,14 @@ class Command(BaseCommand):
         if keyword_only:
             return
         pending = pending_embeddings().count()
-        if not pending:
-            if not quiet:
-                self.stdout.write("Embeddings: every paper has one")
-            return
-        with count_progress(console) as progress:
-            task = progress.add_task("Embedding papers", total=pending)
-            done = embed_pending(batch_size, lambda n: progress.advance(task, n))
-        self.stdout.write(f"Embeddings: {done} papers embedded")
+        if pending:
+            with count_progress(console) as progress:
+                task = progress.add_task("Embedding papers", total=pending)
+                done = embed_pending(batch_size, lambda n: progress.advance(task, n))
+            self.stdout.write(f"Embeddings: {done} papers embedded")
+        elif not quiet:
+            self.stdout.write("Embeddings: every paper has one")
+        vectors = backends.vector_index()
+        vectors.refresh(force=True)
+        if not quiet:
+            self.stdout.write(f"Vectors: {vectors.description}")

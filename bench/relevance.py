@@ -1,0 +1,122 @@
+"""Search relevance on SciFact (BEIR), through the project's own search code.
+
+    .venv/bin/python bench/relevance.py [--postgres postgres://postgres@127.0.0.1:5432]
+
+The 5,183 SciFact abstracts are stored as papers in a temporary database and
+indexed by ``dailypapers index``'s code; each of the 300 test claims is run
+through ``search.service.rank`` (what ``search()`` and the API use). Reported:
+nDCG@10 and recall@100 for keyword-only, semantic-only and hybrid, on the
+tuning half of the queries (odd ids), the held-out half (even ids) and all.
+The hybrid weight is picked on the tuning half only.
+"""
+
+import argparse
+import gzip
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+import harness  # noqa: E402
+
+SCIFACT = harness.SHARED / "eval" / "scifact"
+WEIGHTS = [round(w * 0.1, 1) for w in range(11)]
+
+
+def ndcg_at_10(ranked: list[str], relevant: set[str]) -> float:
+    dcg = sum(1 / math.log2(i + 2) for i, pid in enumerate(ranked[:10]) if pid in relevant)
+    ideal = sum(1 / math.log2(i + 2) for i in range(min(10, len(relevant))))
+    return dcg / ideal
+
+
+def recall_at_100(ranked: list[str], relevant: set[str]) -> float:
+    return len(set(ranked[:100]) & relevant) / len(relevant)
+
+
+def load(corpus_ids: dict[str, str]) -> None:
+    from dailypapers.papers.records import PaperRecord
+    from dailypapers.papers.services import upsert_papers
+
+    records = []
+    with gzip.open(SCIFACT / "corpus.jsonl.gz", "rt") as lines:
+        for number, line in enumerate(lines, 1):
+            doc = json.loads(line)
+            # Papers are keyed by arXiv id: give each abstract a made-up one.
+            arxiv_id = corpus_ids.setdefault(doc["_id"], f"1001.{number:05d}")
+            records.append(PaperRecord.build(arxiv_id=arxiv_id, title=doc["title"],
+                                             abstract=doc["text"], authors=[]))
+    for start in range(0, len(records), 1000):
+        upsert_papers(records[start:start + 1000])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--postgres", help="server URL; a temporary database is created")
+    args = parser.parse_args()
+    harness.require(SCIFACT)
+    label = harness.setup(args.postgres)
+
+    from django.conf import settings
+
+    from dailypapers.search import service
+    from dailypapers.search.documents import SearchFilters
+    from dailypapers.search.indexing import embed_pending, sync_keyword_index
+    from dailypapers.search.query import parse_query
+
+    corpus_ids: dict[str, str] = {}
+    started = time.perf_counter()
+    load(corpus_ids)
+    sync_keyword_index()
+    embed_pending()
+    print(f"{label}: indexed {len(corpus_ids)} abstracts in {time.perf_counter() - started:.0f} s "
+          f"(embeddings cached in {settings.EMBEDDING_CACHE})")
+
+    queries = {q["_id"]: q["text"] for q in map(json.loads, open(SCIFACT / "queries.jsonl"))}
+    qrels: dict[str, set[str]] = {}
+    for line in list(open(SCIFACT / "qrels" / "test.tsv"))[1:]:
+        query_id, corpus_id, score = line.split()
+        if int(score) > 0:
+            qrels.setdefault(query_id, set()).add(corpus_ids[corpus_id])
+    runs = {}
+    for query_id in qrels:
+        parsed = parse_query(queries[query_id])
+        keyword, _ = service.rank(parsed, SearchFilters(), "keyword", service.CANDIDATES)
+        semantic, _ = service.rank(parsed, SearchFilters(), "semantic", service.CANDIDATES)
+        runs[query_id] = (keyword, semantic)
+
+    splits = {
+        "tune (odd ids)": [q for q in qrels if int(q) % 2],
+        "held out (even)": [q for q in qrels if not int(q) % 2],
+        "all 300": list(qrels),
+    }
+
+    def score(ranking_of, query_ids):
+        ndcg = sum(ndcg_at_10(ranking_of(q), qrels[q]) for q in query_ids) / len(query_ids)
+        recall = sum(recall_at_100(ranking_of(q), qrels[q]) for q in query_ids) / len(query_ids)
+        return ndcg, recall
+
+    def fused(weight):
+        return lambda q: [pid for pid, _ in service.fuse(*runs[q], keyword_weight=weight)]
+
+    tune = splits["tune (odd ids)"]
+    best = max(WEIGHTS, key=lambda w: score(fused(w), tune)[0])
+    print(f"keyword weight by nDCG@10 on the tuning half: "
+          + ", ".join(f"{w}: {score(fused(w), tune)[0]:.3f}" for w in WEIGHTS))
+    print(f"chosen keyword weight {best} (service.KEYWORD_WEIGHT = {service.KEYWORD_WEIGHT})")
+    rows = {
+        "keyword": lambda q: [pid for pid, _ in runs[q][0]],
+        "semantic": lambda q: [pid for pid, _ in runs[q][1]],
+        f"hybrid (w={best})": fused(best),
+    }
+    print(f"\n{label:<22}" + "".join(f"{name:>28}" for name in splits))
+    print(f"{'':<22}" + "      nDCG@10  recall@100" * len(splits))
+    for name, ranking_of in rows.items():
+        cells = "".join(f"{'':>9}{n:.3f}{'':>6}{r:.3f}"
+                        for n, r in (score(ranking_of, ids) for ids in splits.values()))
+        print(f"{name:<22}{cells}")
+
+
+if __name__ == "__main__":
+    main()

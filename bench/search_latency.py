@@ -1,0 +1,130 @@
+"""Search latency on the real corpus, in-process, through ``search.service.search``.
+
+    .venv/bin/python bench/search_latency.py [--postgres URL] [--scale 1000000]
+
+Loads ../shared/data/arxiv-cs.jsonl.gz (100,636 papers) into a temporary
+database, builds the keyword index and the embeddings (cached on disk by model
+and text, so only the first run pays for them; that run reports embedding
+throughput), then times 200 realistic queries: 1-3 keywords, quoted phrases,
+author names and long natural-language descriptions, each kind drawn with a
+fixed seed from the corpus itself. Reports p50/p99 per mode and query kind,
+and process memory.
+
+``--scale N`` replicates the corpus under new ids up to N papers, with each
+copy's vectors perturbed (noise, renormalised) so they are not duplicates.
+"""
+
+import argparse
+import gzip
+import json
+import random
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+import harness  # noqa: E402
+
+CORPUS = harness.SHARED / "arxiv-cs.jsonl.gz"
+STOP = {"a", "an", "the", "of", "for", "and", "in", "on", "with", "to", "via", "from", "by"}
+
+
+def make_queries(rows: list[dict], count: int = 200) -> list[tuple[str, str]]:
+    rng = random.Random(20261129)
+    queries = []
+    for n in range(count):
+        row = rng.choice(rows)
+        words = [w for w in row["title"].replace(":", " ").split() if w.lower() not in STOP
+                 and w.isalpha()]
+        kind = ("keywords", "phrase", "author", "natural language")[n % 4]
+        if kind == "keywords" and words:
+            text = " ".join(rng.sample(words, min(len(words), rng.randint(1, 3))))
+        elif kind == "phrase" and len(words) >= 2:
+            start = rng.randrange(len(words) - 1)
+            text = f'"{words[start]} {words[start + 1]}"'
+        elif kind == "author" and row["authors"]:
+            text = rng.choice(row["authors"])
+        else:
+            kind = "natural language"
+            # The gist of an abstract's first sentence, as a researcher would describe it.
+            sentence = row["abstract"].replace("\n", " ").split(". ")[0]
+            text = " ".join(sentence.split()[:rng.randint(12, 25)])
+        queries.append((kind, text))
+    return queries
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def load_catalog(rows: list[dict], scale: int) -> None:
+    from dailypapers.ingest.formats import parse_arxiv_jsonl
+    from dailypapers.papers.services import upsert_papers
+
+    copies = max(1, -(-scale // len(rows))) if scale else 1
+    batch = []
+    for copy in range(copies):
+        for n, row in enumerate(rows):
+            if scale and copy * len(rows) + n >= scale:
+                break
+            if copy:
+                # New ids for the copies: month 13-99 never clash with real ids.
+                row = dict(row, id=f"{copy + 12:02d}{n // 100000:02d}.{n % 100000:05d}")
+            batch.append(parse_arxiv_jsonl(row))
+            if len(batch) == 5000:
+                upsert_papers(batch)
+                batch = []
+    if batch:
+        upsert_papers(batch)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--postgres", help="server URL; a temporary database is created")
+    parser.add_argument("--scale", type=int, default=0, help="replicate the corpus to N papers")
+    args = parser.parse_args()
+    harness.require(CORPUS)
+    label = harness.setup(args.postgres)
+
+    from dailypapers.search import backends, service
+    from dailypapers.search.indexing import embed_pending, pending_embeddings, sync_keyword_index
+
+    rows = [json.loads(line) for line in gzip.open(CORPUS, "rt")]
+    started = time.perf_counter()
+    load_catalog(rows, args.scale)
+    print(f"{label}: catalog loaded in {time.perf_counter() - started:.0f} s")
+    started = time.perf_counter()
+    indexed = sync_keyword_index()
+    print(f"keyword index: {indexed} papers in {time.perf_counter() - started:.0f} s")
+    pending = pending_embeddings().count()
+    started = time.perf_counter()
+    embed_pending(batch_size=1024)
+    elapsed = time.perf_counter() - started
+    print(f"embeddings: {pending} papers in {elapsed:.0f} s = {pending / elapsed:.1f} papers/s "
+          "(cached vectors are not recomputed; see docs/benchmarks.md for a cold run)")
+
+    queries = make_queries(rows)
+    backends.embedder().embed_query("warm up")
+    service.search("warm up")
+    for mode in ("keyword", "semantic", "hybrid"):
+        times: dict[str, list[float]] = {}
+        for kind, text in queries:
+            start = time.perf_counter()
+            service.search(text, mode=mode, limit=20)
+            times.setdefault(kind, []).append((time.perf_counter() - start) * 1000)
+        everything = [t for values in times.values() for t in values]
+        detail = ", ".join(f"{kind} p50 {statistics.median(v):.1f}" for kind, v in times.items())
+        print(f"{mode:>8}: p50 {statistics.median(everything):6.1f} ms  "
+              f"p99 {percentile(everything, 99):6.1f} ms   ({detail})")
+    print(f"peak memory {rss_mb():.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

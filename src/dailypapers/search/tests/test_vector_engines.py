@@ -1,0 +1,68 @@
+"""Where vectors are searched: pgvector when PostgreSQL has it, else in this process."""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import urllib.parse
+
+import psycopg
+import pytest
+from django.db import connection
+
+from dailypapers.search import backends
+
+from .conftest import CORPUS
+
+
+def test_without_pgvector_vectors_are_searched_in_process(db):
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'vector'")
+            if cursor.fetchone():
+                pytest.skip("this PostgreSQL has pgvector; the pgserver test covers it")
+    assert backends.vector_index().description == "in-process index, exact scan"
+
+
+@pytest.fixture(scope="module")
+def pgvector_database():
+    """A real PostgreSQL 16 with pgvector (the pgserver package), on a unix socket."""
+    import pgserver
+
+    server = pgserver.get_server(tempfile.mkdtemp(prefix="pgserver-", dir="/tmp"),
+                                 cleanup_mode="delete")
+    with psycopg.connect(server.get_uri(), autocommit=True) as admin:
+        admin.execute("CREATE DATABASE dailypapers")
+    socket_dir = urllib.parse.quote(str(server.get_postmaster_info().socket_dir), safe="")
+    yield f"postgres://postgres@{socket_dir}/dailypapers"
+    server.cleanup()
+
+
+def test_pgvector_hnsw_serves_semantic_search(pgvector_database, tmp_path, write_jsonl,
+                                             settings):
+    papers = write_jsonl("corpus.jsonl", [
+        {"id": pid, "title": title, "abstract": abstract, "authors": authors,
+         "categories": categories, "published": published.isoformat()}
+        for pid, title, abstract, authors, categories, published in CORPUS
+    ])
+    env = {**os.environ, "DATABASE_URL": pgvector_database,
+           "DAILYPAPERS_DATA_DIR": str(tmp_path / "data"),
+           "DAILYPAPERS_EMBEDDING_CACHE": str(settings.EMBEDDING_CACHE)}
+
+    def run(*args: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "dailypapers", *args], env=env,
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    run("migrate", "-v0")
+    run("import", str(papers))
+    assert "Vectors: pgvector HNSW index in PostgreSQL" in run("index")
+    found = json.loads(run("search", "teaching robots to grasp things by showing them examples",
+                           "--json"))
+    assert found["vectors"] == "pgvector HNSW index in PostgreSQL"
+    assert found["hits"][0]["id"] == "2401.00005" and not found["notices"]
+    semantic = json.loads(run("search", "converting a written description into a virtual "
+                              "environment", "--mode", "semantic", "--json"))
+    assert semantic["hits"][0]["id"] == "2401.00004"
