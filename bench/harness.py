@@ -14,7 +14,8 @@ from pathlib import Path
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 # Embeddings are slow to compute and the same every run: keep them between runs.
 EMBEDDING_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / (
-    "dailypapers/embedding-cache.sqlite3")
+    "dailypapers/embedding-cache.sqlite3"
+)
 
 
 def require(path: Path) -> Path:
@@ -35,7 +36,8 @@ def setup(postgres: str | None = None) -> str:
         name = f"dailypapers_bench_{os.getpid()}"
         admin = f"{postgres.rstrip('/')}/postgres"
         subprocess.run(["psql", admin, "-qc", f"CREATE DATABASE {name}"], check=True)
-        atexit.register(subprocess.run, ["psql", admin, "-qc", f"DROP DATABASE {name} WITH (FORCE)"])
+        drop = ["psql", admin, "-qc", f"DROP DATABASE {name} WITH (FORCE)"]
+        atexit.register(subprocess.run, drop)
         os.environ["DATABASE_URL"] = f"{postgres.rstrip('/')}/{name}"
         label = "postgresql"
     os.environ["DJANGO_SETTINGS_MODULE"] = "dailypapers.settings"

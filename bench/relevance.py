@@ -45,10 +45,13 @@ def load(corpus_ids: dict[str, str]) -> None:
             doc = json.loads(line)
             # Papers are keyed by arXiv id: give each abstract a made-up one.
             arxiv_id = corpus_ids.setdefault(doc["_id"], f"1001.{number:05d}")
-            records.append(PaperRecord.build(arxiv_id=arxiv_id, title=doc["title"],
-                                             abstract=doc["text"], authors=[]))
+            records.append(
+                PaperRecord.build(
+                    arxiv_id=arxiv_id, title=doc["title"], abstract=doc["text"], authors=[]
+                )
+            )
     for start in range(0, len(records), 1000):
-        upsert_papers(records[start:start + 1000])
+        upsert_papers(records[start : start + 1000])
 
 
 def main() -> None:
@@ -70,12 +73,15 @@ def main() -> None:
     load(corpus_ids)
     sync_keyword_index()
     embed_pending()
-    print(f"{label}: indexed {len(corpus_ids)} abstracts in {time.perf_counter() - started:.0f} s "
-          f"(embeddings cached in {settings.EMBEDDING_CACHE})")
+    print(
+        f"{label}: indexed {len(corpus_ids)} abstracts in {time.perf_counter() - started:.0f} s "
+        f"(embeddings cached in {settings.EMBEDDING_CACHE})"
+    )
 
-    queries = {q["_id"]: q["text"] for q in map(json.loads, open(SCIFACT / "queries.jsonl"))}
+    lines = (SCIFACT / "queries.jsonl").read_text().splitlines()
+    queries = {q["_id"]: q["text"] for q in map(json.loads, lines)}
     qrels: dict[str, set[str]] = {}
-    for line in list(open(SCIFACT / "qrels" / "test.tsv"))[1:]:
+    for line in (SCIFACT / "qrels" / "test.tsv").read_text().splitlines()[1:]:
         query_id, corpus_id, score = line.split()
         if int(score) > 0:
             qrels.setdefault(query_id, set()).add(corpus_ids[corpus_id])
@@ -102,8 +108,10 @@ def main() -> None:
 
     tune = splits["tune (odd ids)"]
     best = max(WEIGHTS, key=lambda w: score(fused(w), tune)[0])
-    print(f"keyword weight by nDCG@10 on the tuning half: "
-          + ", ".join(f"{w}: {score(fused(w), tune)[0]:.3f}" for w in WEIGHTS))
+    print(
+        "keyword weight by nDCG@10 on the tuning half: "
+        + ", ".join(f"{w}: {score(fused(w), tune)[0]:.3f}" for w in WEIGHTS)
+    )
     print(f"chosen keyword weight {best} (service.KEYWORD_WEIGHT = {service.KEYWORD_WEIGHT})")
     rows = {
         "keyword": lambda q: [pid for pid, _ in runs[q][0]],
@@ -113,8 +121,10 @@ def main() -> None:
     print(f"\n{label:<22}" + "".join(f"{name:>28}" for name in splits))
     print(f"{'':<22}" + "      nDCG@10  recall@100" * len(splits))
     for name, ranking_of in rows.items():
-        cells = "".join(f"{'':>9}{n:.3f}{'':>6}{r:.3f}"
-                        for n, r in (score(ranking_of, ids) for ids in splits.values()))
+        cells = "".join(
+            f"{'':>9}{n:.3f}{'':>6}{r:.3f}"
+            for n, r in (score(ranking_of, ids) for ids in splits.values())
+        )
         print(f"{name:<22}{cells}")
 
 

@@ -36,8 +36,11 @@ def make_queries(rows: list[dict], count: int = 200) -> list[tuple[str, str]]:
     queries = []
     for n in range(count):
         row = rng.choice(rows)
-        words = [w for w in row["title"].replace(":", " ").split() if w.lower() not in STOP
-                 and w.isalpha()]
+        words = [
+            w
+            for w in row["title"].replace(":", " ").split()
+            if w.lower() not in STOP and w.isalpha()
+        ]
         kind = ("keywords", "phrase", "author", "natural language")[n % 4]
         if kind == "keywords" and words:
             text = " ".join(rng.sample(words, min(len(words), rng.randint(1, 3))))
@@ -50,7 +53,7 @@ def make_queries(rows: list[dict], count: int = 200) -> list[tuple[str, str]]:
             kind = "natural language"
             # The gist of an abstract's first sentence, as a researcher would describe it.
             sentence = row["abstract"].replace("\n", " ").split(". ")[0]
-            text = " ".join(sentence.split()[:rng.randint(12, 25)])
+            text = " ".join(sentence.split()[: rng.randint(12, 25)])
         queries.append((kind, text))
     return queries
 
@@ -96,7 +99,8 @@ def main() -> None:
     from dailypapers.search import backends, service
     from dailypapers.search.indexing import embed_pending, pending_embeddings, sync_keyword_index
 
-    rows = [json.loads(line) for line in gzip.open(CORPUS, "rt")]
+    with gzip.open(CORPUS, "rt") as lines:
+        rows = [json.loads(line) for line in lines]
     started = time.perf_counter()
     load_catalog(rows, args.scale)
     print(f"{label}: catalog loaded in {time.perf_counter() - started:.0f} s")
@@ -107,8 +111,10 @@ def main() -> None:
     started = time.perf_counter()
     embed_pending(batch_size=1024)
     elapsed = time.perf_counter() - started
-    print(f"embeddings: {pending} papers in {elapsed:.0f} s = {pending / elapsed:.1f} papers/s "
-          "(cached vectors are not recomputed; see docs/benchmarks.md for a cold run)")
+    print(
+        f"embeddings: {pending} papers in {elapsed:.0f} s = {pending / elapsed:.1f} papers/s "
+        "(cached vectors are not recomputed; see docs/benchmarks.md for a cold run)"
+    )
 
     queries = make_queries(rows)
     backends.embedder().embed_query("warm up")
@@ -121,8 +127,10 @@ def main() -> None:
             times.setdefault(kind, []).append((time.perf_counter() - start) * 1000)
         everything = [t for values in times.values() for t in values]
         detail = ", ".join(f"{kind} p50 {statistics.median(v):.1f}" for kind, v in times.items())
-        print(f"{mode:>8}: p50 {statistics.median(everything):6.1f} ms  "
-              f"p99 {percentile(everything, 99):6.1f} ms   ({detail})")
+        print(
+            f"{mode:>8}: p50 {statistics.median(everything):6.1f} ms  "
+            f"p99 {percentile(everything, 99):6.1f} ms   ({detail})"
+        )
     print(f"peak memory {rss_mb():.0f} MB")
 
 

@@ -30,8 +30,9 @@ def pgvector_database():
     """A real PostgreSQL 16 with pgvector (the pgserver package), on a unix socket."""
     import pgserver
 
-    server = pgserver.get_server(tempfile.mkdtemp(prefix="pgserver-", dir="/tmp"),
-                                 cleanup_mode="delete")
+    server = pgserver.get_server(
+        tempfile.mkdtemp(prefix="pgserver-", dir="/tmp"), cleanup_mode="delete"
+    )
     with psycopg.connect(server.get_uri(), autocommit=True) as admin:
         admin.execute("CREATE DATABASE dailypapers")
     socket_dir = urllib.parse.quote(str(server.get_postmaster_info().socket_dir), safe="")
@@ -39,30 +40,54 @@ def pgvector_database():
     server.cleanup()
 
 
-def test_pgvector_hnsw_serves_semantic_search(pgvector_database, tmp_path, write_jsonl,
-                                             settings):
-    papers = write_jsonl("corpus.jsonl", [
-        {"id": pid, "title": title, "abstract": abstract, "authors": authors,
-         "categories": categories, "published": published.isoformat()}
-        for pid, title, abstract, authors, categories, published in CORPUS
-    ])
-    env = {**os.environ, "DATABASE_URL": pgvector_database,
-           "DAILYPAPERS_DATA_DIR": str(tmp_path / "data"),
-           "DAILYPAPERS_EMBEDDING_CACHE": str(settings.EMBEDDING_CACHE)}
+def test_pgvector_hnsw_serves_semantic_search(pgvector_database, tmp_path, write_jsonl, settings):
+    papers = write_jsonl(
+        "corpus.jsonl",
+        [
+            {
+                "id": pid,
+                "title": title,
+                "abstract": abstract,
+                "authors": authors,
+                "categories": categories,
+                "published": published.isoformat(),
+            }
+            for pid, title, abstract, authors, categories, published in CORPUS
+        ],
+    )
+    env = {
+        **os.environ,
+        "DATABASE_URL": pgvector_database,
+        "DAILYPAPERS_DATA_DIR": str(tmp_path / "data"),
+        "DAILYPAPERS_EMBEDDING_CACHE": str(settings.EMBEDDING_CACHE),
+    }
 
     def run(*args: str) -> str:
-        done = subprocess.run([sys.executable, "-m", "dailypapers", *args], env=env,
-                              capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            [sys.executable, "-m", "dailypapers", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert done.returncode == 0, done.stderr
         return done.stdout
 
     run("migrate", "-v0")
     run("import", str(papers))
     assert "Vectors: pgvector HNSW index in PostgreSQL" in run("index")
-    found = json.loads(run("search", "teaching robots to grasp things by showing them examples",
-                           "--json"))
+    found = json.loads(
+        run("search", "teaching robots to grasp things by showing them examples", "--json")
+    )
     assert found["vectors"] == "pgvector HNSW index in PostgreSQL"
     assert found["hits"][0]["id"] == "2401.00005" and not found["notices"]
-    semantic = json.loads(run("search", "converting a written description into a virtual "
-                              "environment", "--mode", "semantic", "--json"))
+    semantic = json.loads(
+        run(
+            "search",
+            "converting a written description into a virtual environment",
+            "--mode",
+            "semantic",
+            "--json",
+        )
+    )
     assert semantic["hits"][0]["id"] == "2401.00004"
