@@ -23,6 +23,7 @@ import harness  # noqa: E402
 
 SCIFACT = harness.SHARED / "eval" / "scifact"
 WEIGHTS = [round(w * 0.1, 1) for w in range(11)]
+TITLE_BOOSTS = [0.0, 0.25, 0.35, 0.5, 1.0, 2.0]
 
 
 def ndcg_at_10(ranked: list[str], relevant: set[str]) -> float:
@@ -85,28 +86,47 @@ def main() -> None:
         query_id, corpus_id, score = line.split()
         if int(score) > 0:
             qrels.setdefault(query_id, set()).add(corpus_ids[corpus_id])
-    runs = {}
-    for query_id in qrels:
-        parsed = parse_query(queries[query_id])
-        keyword, _ = service.rank(parsed, SearchFilters(), "keyword", service.CANDIDATES)
-        semantic, _ = service.rank(parsed, SearchFilters(), "semantic", service.CANDIDATES)
-        runs[query_id] = (keyword, semantic)
-
     splits = {
         "tune (odd ids)": [q for q in qrels if int(q) % 2],
         "held out (even)": [q for q in qrels if not int(q) % 2],
         "all 300": list(qrels),
     }
+    tune = splits["tune (odd ids)"]
 
     def score(ranking_of, query_ids):
         ndcg = sum(ndcg_at_10(ranking_of(q), qrels[q]) for q in query_ids) / len(query_ids)
         recall = sum(recall_at_100(ranking_of(q), qrels[q]) for q in query_ids) / len(query_ids)
         return ndcg, recall
 
-    def fused(weight):
-        return lambda q: [pid for pid, _ in service.fuse(*runs[q], keyword_weight=weight)]
+    def ranked(mode):
+        return {
+            q: service.rank(parse_query(queries[q]), SearchFilters(), mode, service.CANDIDATES)[0]
+            for q in qrels
+        }
 
-    tune = splits["tune (odd ids)"]
+    if label == "sqlite":
+        from dailypapers.search import keyword_tantivy
+
+        configured = keyword_tantivy.TITLE_BOOST
+        boost_scores = {}
+        for boost in TITLE_BOOSTS:
+            keyword_tantivy.TITLE_BOOST = boost
+            runs = ranked("keyword")
+            boost_scores[boost] = score(lambda q: [pid for pid, _ in runs[q]], tune)[0]  # noqa: B023
+        chosen = max(TITLE_BOOSTS, key=boost_scores.get)
+        print(
+            "title boost by keyword nDCG@10 on the tuning half: "
+            + ", ".join(f"{b}: {n:.3f}" for b, n in boost_scores.items())
+        )
+        print(f"chosen title boost {chosen} (keyword_tantivy.TITLE_BOOST = {configured})")
+        keyword_tantivy.TITLE_BOOST = chosen
+    keyword_runs, semantic_runs = ranked("keyword"), ranked("semantic")
+
+    def fused(weight):
+        return lambda q: [
+            pid for pid, _ in service.fuse(keyword_runs[q], semantic_runs[q], keyword_weight=weight)
+        ]
+
     best = max(WEIGHTS, key=lambda w: score(fused(w), tune)[0])
     print(
         "keyword weight by nDCG@10 on the tuning half: "
@@ -114,8 +134,8 @@ def main() -> None:
     )
     print(f"chosen keyword weight {best} (service.KEYWORD_WEIGHT = {service.KEYWORD_WEIGHT})")
     rows = {
-        "keyword": lambda q: [pid for pid, _ in runs[q][0]],
-        "semantic": lambda q: [pid for pid, _ in runs[q][1]],
+        "keyword": lambda q: [pid for pid, _ in keyword_runs[q]],
+        "semantic": lambda q: [pid for pid, _ in semantic_runs[q]],
         f"hybrid (w={best})": fused(best),
     }
     print(f"\n{label:<22}" + "".join(f"{name:>28}" for name in splits))

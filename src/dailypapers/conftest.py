@@ -26,6 +26,7 @@ def search_dirs(settings, tmp_path, tmp_path_factory):
     """A fresh keyword index per test; one embedding cache for the whole session."""
     settings.SEARCH_INDEX_DIR = tmp_path / "index"
     settings.EMBEDDING_CACHE = tmp_path_factory.getbasetemp() / "embedding-cache.sqlite3"
+    settings.MODEL_DIR = tmp_path_factory.getbasetemp() / "models"
     backends.reset()
     yield
     backends.reset()

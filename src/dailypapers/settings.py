@@ -131,8 +131,11 @@ HARVEST_DAYS = int(os.environ.get("DAILYPAPERS_HARVEST_DAYS", "3"))
 
 # Search: the embedded keyword index and the embedding cache live in the data dir.
 SEARCH_INDEX_DIR = Path(os.environ.get("DAILYPAPERS_INDEX_DIR", DATA_DIR / "index"))
-# Tokens of title + abstract the embedding model reads (docs/search.md).
+# The embedding model, exported to ONNX from its package on first use.
+MODEL_DIR = Path(os.environ.get("DAILYPAPERS_MODEL_DIR", DATA_DIR / "models"))
+# Tokens of title + abstract the model reads, and int8 weights (docs/search.md).
 EMBEDDING_MAX_TOKENS = int(os.environ.get("DAILYPAPERS_EMBEDDING_MAX_TOKENS", "256"))
+EMBEDDING_INT8 = env_bool("DAILYPAPERS_EMBEDDING_INT8", True)
 # Vectors computed before, keyed by model and text; empty to disable.
 EMBEDDING_CACHE = (
     Path(os.environ["DAILYPAPERS_EMBEDDING_CACHE"])

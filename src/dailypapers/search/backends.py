@@ -5,7 +5,7 @@ import threading
 from django.conf import settings
 from django.db import connection
 
-from .embeddings import EmbeddingCache, SentenceEmbedder
+from .embeddings import EmbeddingCache, MiniLMEmbedder, embedding_name
 from .vectors import InProcessVectors
 
 _made: dict[tuple, object] = {}
@@ -38,19 +38,22 @@ def keyword_index():
     return _once(("keyword", "tantivy", str(path)), lambda: TantivyIndex(path))
 
 
-def embedder() -> SentenceEmbedder:
+def embedder() -> MiniLMEmbedder:
     cache = settings.EMBEDDING_CACHE
     return _once(
-        ("embedder", str(cache)),
-        lambda: SentenceEmbedder(
-            max_tokens=settings.EMBEDDING_MAX_TOKENS, cache=EmbeddingCache(cache) if cache else None
+        ("embedder", str(settings.MODEL_DIR), embedding_model_name(), str(cache)),
+        lambda: MiniLMEmbedder(
+            settings.MODEL_DIR,
+            max_tokens=settings.EMBEDDING_MAX_TOKENS,
+            quantized=settings.EMBEDDING_INT8,
+            cache=EmbeddingCache(cache) if cache else None,
         ),
     )
 
 
 def embedding_model_name() -> str:
     """The name embeddings are stored under, known without loading the model."""
-    return f"all-MiniLM-L6-v2/{settings.EMBEDDING_MAX_TOKENS}"
+    return embedding_name(settings.EMBEDDING_MAX_TOKENS, settings.EMBEDDING_INT8)
 
 
 def vector_index():

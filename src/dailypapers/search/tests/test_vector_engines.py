@@ -60,6 +60,7 @@ def test_pgvector_hnsw_serves_semantic_search(pgvector_database, tmp_path, write
         "DATABASE_URL": pgvector_database,
         "DAILYPAPERS_DATA_DIR": str(tmp_path / "data"),
         "DAILYPAPERS_EMBEDDING_CACHE": str(settings.EMBEDDING_CACHE),
+        "DAILYPAPERS_MODEL_DIR": str(settings.MODEL_DIR),
     }
 
     def run(*args: str) -> str:
