@@ -1,4 +1,6 @@
 import os
+import subprocess
+import sys
 from datetime import date, timedelta
 
 from django.conf import settings
@@ -40,22 +42,39 @@ class Command(BaseCommand):
             help="gunicorn worker processes (default: cores + 1)",
         )
         parser.add_argument("--threads", type=int, default=4, help="threads per worker")
+        parser.add_argument(
+            "--no-indexer",
+            action="store_true",
+            help="do not run `dailypapers index --watch` beside the server",
+        )
 
-    def handle(self, *args, host, port, workers, threads, **options):
+    def handle(self, *args, host, port, workers, threads, no_indexer, **options):
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         if not Paper.objects.exists():
             self.offer_first_content()
+        # Embedding is slow: a separate process keeps the search indexes level
+        # with the catalog while gunicorn serves.
+        indexer = (
+            None
+            if no_indexer
+            else subprocess.Popen([sys.executable, "-m", "dailypapers", "index", "--watch", "60"])
+        )
         self.stdout.write(f"dailypapers on http://{host}:{port}/ (Ctrl-C to stop)")
-        GunicornServer(
-            {
-                "bind": f"{host}:{port}",
-                "workers": workers,
-                "threads": threads,
-                "accesslog": "-" if settings.DEBUG else None,
-                "timeout": 60,
-            }
-        ).run()
+        try:
+            GunicornServer(
+                {
+                    "bind": f"{host}:{port}",
+                    "workers": workers,
+                    "threads": threads,
+                    "accesslog": "-" if settings.DEBUG else None,
+                    "timeout": 60,
+                }
+            ).run()
+        finally:
+            if indexer:
+                indexer.terminate()
+                indexer.wait(timeout=30)
 
     def offer_first_content(self) -> None:
         since = (date.today() - timedelta(days=settings.HARVEST_DAYS)).isoformat()
