@@ -24,6 +24,13 @@ import harness  # noqa: E402
 SCIFACT = harness.SHARED / "eval" / "scifact"
 WEIGHTS = [round(w * 0.1, 1) for w in range(11)]
 TITLE_BOOSTS = [0.0, 0.25, 0.35, 0.5, 1.0, 2.0]
+PG_RANKINGS = [
+    ("{0.1, 0.2, 0.4, 1.0}", 0),
+    ("{0, 0.5, 0.5, 1.0}", 0),
+    ("{0, 0.5, 0.5, 1.0}", 1),
+    ("{0, 0.3, 0.75, 1.0}", 1),
+    ("{0, 0.3, 0.75, 1.0}", 32),
+]
 
 
 def ndcg_at_10(ranked: list[str], relevant: set[str]) -> float:
@@ -98,6 +105,9 @@ def main() -> None:
         recall = sum(recall_at_100(ranking_of(q), qrels[q]) for q in query_ids) / len(query_ids)
         return ndcg, recall
 
+    def keyword_ndcg(runs) -> float:
+        return score(lambda q: [pid for pid, _ in runs[q]], tune)[0]
+
     def ranked(mode):
         return {
             q: service.rank(parse_query(queries[q]), SearchFilters(), mode, service.CANDIDATES)[0]
@@ -111,8 +121,7 @@ def main() -> None:
         boost_scores = {}
         for boost in TITLE_BOOSTS:
             keyword_tantivy.TITLE_BOOST = boost
-            runs = ranked("keyword")
-            boost_scores[boost] = score(lambda q: [pid for pid, _ in runs[q]], tune)[0]  # noqa: B023
+            boost_scores[boost] = keyword_ndcg(ranked("keyword"))
         chosen = max(TITLE_BOOSTS, key=boost_scores.get)
         print(
             "title boost by keyword nDCG@10 on the tuning half: "
@@ -120,6 +129,22 @@ def main() -> None:
         )
         print(f"chosen title boost {chosen} (keyword_tantivy.TITLE_BOOST = {configured})")
         keyword_tantivy.TITLE_BOOST = chosen
+    else:
+        from dailypapers.search import keyword_postgres
+
+        configured = (keyword_postgres.RANK_WEIGHTS, keyword_postgres.RANK_NORMALIZATION)
+        rank_scores = {}
+        for weights, normalization in PG_RANKINGS:
+            keyword_postgres.RANK_WEIGHTS = weights
+            keyword_postgres.RANK_NORMALIZATION = normalization
+            rank_scores[weights, normalization] = keyword_ndcg(ranked("keyword"))
+        chosen = max(PG_RANKINGS, key=rank_scores.get)
+        print(
+            "ts_rank weights and normalisation by keyword nDCG@10 on the tuning half: "
+            + ", ".join(f"{w} n={n}: {v:.3f}" for (w, n), v in rank_scores.items())
+        )
+        print(f"chosen {chosen} (keyword_postgres: {configured})")
+        keyword_postgres.RANK_WEIGHTS, keyword_postgres.RANK_NORMALIZATION = chosen
     keyword_runs, semantic_runs = ranked("keyword"), ranked("semantic")
 
     def fused(weight):
