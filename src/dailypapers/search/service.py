@@ -82,7 +82,7 @@ def _author_papers(name: str) -> set[str]:
 
 def filter_q(filters: SearchFilters) -> Q:
     """The filters as a query on Paper, for what the engines cannot filter themselves."""
-    q = Q(version__gt=0) | Q(abstract__gt="")
+    q = Q()
     if filters.published_from:
         q &= Q(published__gte=filters.published_from)
     if filters.published_until:
@@ -120,9 +120,13 @@ def rank(
                 "embedded): these are keyword matches only."
             )
         elif text := query.semantic_text:
-            found = vectors.search(backends.embedder().embed_query(text), limit * 4)
-            allowed = _allowed(found, filters)
-            semantic = [(pid, score) for pid, score in found if pid in allowed][:limit]
+            if filters:
+                # The vector index knows no filters: fetch more, keep those that pass.
+                found = vectors.search(backends.embedder().embed_query(text), limit * 4)
+                allowed = _allowed(found, filters)
+                semantic = [(pid, score) for pid, score in found if pid in allowed][:limit]
+            else:
+                semantic = vectors.search(backends.embedder().embed_query(text), limit)
     if mode == "keyword":
         return keyword, notices
     if mode == "semantic":

@@ -1,5 +1,7 @@
 """Highlighted snippets: the part of an abstract that shows why a paper matched."""
 
+from functools import lru_cache
+
 from django.utils.html import escape
 
 from .analysis import topic_analyzer
@@ -14,12 +16,14 @@ def query_stems(query: ParsedQuery) -> set[str]:
     return {stem for word in words for stem in analyze(word)}
 
 
-def _word_stems(word: str) -> set[str]:
+@lru_cache(maxsize=200_000)
+def _word_stems(word: str) -> frozenset[str]:
+    # Abstracts share most of their words: each is analysed once per process.
     analyze = topic_analyzer().analyze
     found = set(analyze(word))
     if "-" in word:
         found.update(analyze(word.replace("-", "")))
-    return found
+    return frozenset(found)
 
 
 def highlight(text: str, stems: set[str], window: int = WINDOW) -> str:
