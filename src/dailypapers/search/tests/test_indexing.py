@@ -1,0 +1,75 @@
+"""Keeping search level with the catalog: `dailypapers index`, imports, interruptions."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from dailypapers.conftest import arxiv_row
+from dailypapers.papers.models import Paper
+from dailypapers.search import backends
+from dailypapers.search.indexing import embed_pending, pending_embeddings
+from dailypapers.search.models import PaperEmbedding
+from dailypapers.search.service import search
+
+from .conftest import make_corpus
+
+pytestmark = pytest.mark.django_db
+
+
+def index(*args: str) -> str:
+    out = StringIO()
+    call_command("index", *args, stdout=out, stderr=StringIO())
+    return out.getvalue()
+
+
+def test_index_command_builds_both_indexes_and_says_which_engines():
+    make_corpus()
+    out = index()
+    assert "Keyword index: 10 papers (re)indexed" in out
+    assert "Embeddings: 10 papers embedded" in out
+    assert "Vectors: " in out
+    assert PaperEmbedding.objects.count() == 10 and not pending_embeddings().exists()
+    assert "Embeddings: every paper has one" in index()
+
+
+def test_interrupted_embedding_keeps_finished_batches_and_the_next_run_finishes(monkeypatch):
+    make_corpus()
+    embedder = backends.embedder()
+    real_embed, calls = embedder.embed, []
+
+    def embed_then_interrupt(texts):
+        calls.append(len(texts))
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real_embed(texts)
+
+    monkeypatch.setattr(embedder, "embed", embed_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        embed_pending(batch_size=4)
+    assert PaperEmbedding.objects.count() == 4
+    monkeypatch.setattr(embedder, "embed", real_embed)
+    assert embed_pending(batch_size=4) == 6
+    assert PaperEmbedding.objects.count() == 10
+
+
+def test_a_changed_abstract_is_embedded_again():
+    make_corpus()
+    embed_pending()
+    paper = Paper.objects.get(pk="2401.00005")
+    paper.abstract = "A completely different abstract about compilers."
+    paper.save()
+    assert list(pending_embeddings().values_list("pk", flat=True)) == ["2401.00005"]
+    before = PaperEmbedding.objects.get(pk="2401.00005").vector
+    embed_pending()
+    assert PaperEmbedding.objects.get(pk="2401.00005").vector != before
+
+
+def test_an_import_makes_new_papers_searchable_at_once(write_jsonl):
+    path = write_jsonl("new.jsonl", [arxiv_row("2405.00001", title="Zebrafish swimming robots")])
+    out = StringIO()
+    call_command("import", str(path), stdout=out, stderr=StringIO())
+    assert "Search: 1 papers (re)indexed for keywords" in out.getvalue()
+    assert [hit.paper.arxiv_id for hit in search("zebrafish").hits] == ["2405.00001"]
+    # Few papers: embedded inline, so semantic search has them too.
+    assert PaperEmbedding.objects.filter(pk="2405.00001").exists()
