@@ -18,8 +18,7 @@ RANK_NORMALIZATION = 1
 
 CREATE_TABLE = """
 CREATE TABLE search_document (
-    paper_id varchar(40) PRIMARY KEY REFERENCES papers_paper (arxiv_id) ON DELETE CASCADE
-        DEFERRABLE INITIALLY DEFERRED,
+    paper_id varchar(40) PRIMARY KEY,
     changed_at timestamptz NOT NULL,
     document tsvector NOT NULL
 );
@@ -47,13 +46,21 @@ SET changed_at = excluded.changed_at, document = excluded.document
 """
 
 
+DELETE_ORPHANS = """DELETE FROM {table} t
+WHERE NOT EXISTS (SELECT 1 FROM papers_paper p WHERE p.arxiv_id = t.paper_id)"""
+
+
 class PostgresFullText:
     def sync(self, *, rebuild: bool = False) -> int:
         with connection.cursor() as cursor:
             if rebuild:
                 cursor.execute("TRUNCATE search_document")
             cursor.execute(SYNC)
-            return cursor.rowcount
+            synced = cursor.rowcount
+            # No foreign key (Django's flush could not truncate papers_paper past it):
+            # documents of deleted papers go here instead.
+            cursor.execute(DELETE_ORPHANS.format(table="search_document"))
+            return synced
 
     def count(self) -> int:
         with connection.cursor() as cursor:

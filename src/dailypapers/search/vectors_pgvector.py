@@ -12,6 +12,7 @@ import numpy as np
 from django.db import DatabaseError, connection, transaction
 from pgvector.psycopg import register_vector
 
+from .keyword_postgres import DELETE_ORPHANS
 from .models import PaperEmbedding
 
 TABLE = "search_vector"
@@ -47,8 +48,7 @@ class PgVectorIndex:
         with connection.cursor() as cursor:
             cursor.execute(f"""
                 CREATE TABLE IF NOT EXISTS {TABLE} (
-                    paper_id varchar(40) PRIMARY KEY
-                        REFERENCES papers_paper (arxiv_id) ON DELETE CASCADE,
+                    paper_id varchar(40) PRIMARY KEY,
                     updated_at timestamptz NOT NULL,
                     embedding vector({dim}) NOT NULL)""")
             cursor.execute(
@@ -85,6 +85,8 @@ class PgVectorIndex:
                         for pid, at, vector in fresh[start : start + 1000]
                     ],
                 )
+            if force:
+                cursor.execute(DELETE_ORPHANS.format(table=TABLE))
 
     def is_empty(self) -> bool:
         self.refresh()
