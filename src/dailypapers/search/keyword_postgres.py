@@ -31,16 +31,24 @@ _COMPOUNDS = """array_to_string(ARRAY(
     SELECT replace(m[1], '-', '') FROM regexp_matches({0}, '(\\w+(?:-\\w+)+)', 'g') AS m), ' ')"""
 
 SYNC = f"""
+WITH changed AS (
+    SELECT arxiv_id, changed_at, title, abstract FROM papers_paper
+    WHERE changed_at >= coalesce((SELECT max(changed_at) FROM search_document), '-infinity')
+), names AS (
+    -- One set-based join: a subquery per paper picks a poor plan on fresh statistics.
+    SELECT pa.paper_id, string_agg(a.name, ' ') AS names
+    FROM changed c
+    JOIN papers_authorship pa ON pa.paper_id = c.arxiv_id
+    JOIN papers_author a ON a.id = pa.author_id
+    GROUP BY pa.paper_id
+)
 INSERT INTO search_document (paper_id, changed_at, document)
-SELECT p.arxiv_id, p.changed_at,
-       setweight(to_tsvector('english', p.title || ' ' || {_COMPOUNDS.format("p.title")}), 'A')
-    || setweight(to_tsvector('english', p.abstract || ' ' || {_COMPOUNDS.format("p.abstract")}),
+SELECT c.arxiv_id, c.changed_at,
+       setweight(to_tsvector('english', c.title || ' ' || {_COMPOUNDS.format("c.title")}), 'A')
+    || setweight(to_tsvector('english', c.abstract || ' ' || {_COMPOUNDS.format("c.abstract")}),
                  'B')
-    || setweight(to_tsvector('simple', coalesce((
-           SELECT string_agg(a.name, ' ') FROM papers_authorship pa
-           JOIN papers_author a ON a.id = pa.author_id WHERE pa.paper_id = p.arxiv_id), '')), 'C')
-FROM papers_paper p
-WHERE p.changed_at >= coalesce((SELECT max(changed_at) FROM search_document), '-infinity')
+    || setweight(to_tsvector('simple', coalesce(n.names, '')), 'C')
+FROM changed c LEFT JOIN names n ON n.paper_id = c.arxiv_id
 ON CONFLICT (paper_id) DO UPDATE
 SET changed_at = excluded.changed_at, document = excluded.document
 """
