@@ -32,10 +32,6 @@ def name_analyzer() -> tantivy.TextAnalyzer:
     )
 
 
-def stems(text: str) -> list[str]:
-    return topic_analyzer().analyze(text)
-
-
 def joined_compounds(text: str) -> str:
     """Hyphenated words written as one ("block-wise" -> "blockwise"), space-separated."""
     return " ".join(match.replace("-", "") for match in _HYPHENATED.findall(text))
