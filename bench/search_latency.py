@@ -76,8 +76,8 @@ def load_catalog(rows: list[dict]) -> None:
 
 
 def copy_id(copy: int, n: int) -> str:
-    # Months 13-99 never clash with real arXiv ids.
-    return f"{copy + 12:02d}{n // 100000:02d}.{n % 100000:05d}"
+    # Ids from 2011 on: valid, and far from the corpus's 2025-2026 ids.
+    return f"{copy + 10:02d}{n // 100000 + 1:02d}.{n % 100000:05d}"
 
 
 def add_copies(rows: list[dict], scale: int) -> None:
