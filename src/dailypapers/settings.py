@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "dailypapers.papers",
     "dailypapers.ingest",
     "dailypapers.search",
+    "dailypapers.api",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,70 @@
+"""Reading the daily list: one day, an ISO week or a month, newest or most upvoted first.
+
+The API and the web pages both list papers through here.
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.db.models import QuerySet
+
+from .models import DailyListing
+
+
+class InvalidPeriod(ValueError):
+    """A date, week or month that does not exist; the message says which."""
+
+
+@dataclass(frozen=True)
+class Period:
+    first: date
+    last: date
+
+
+def parse_day(text: str) -> Period:
+    try:
+        day = date.fromisoformat(text) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text) else None
+    except ValueError:
+        day = None
+    if day is None:
+        raise InvalidPeriod(f"not a date (YYYY-MM-DD): {text[:40]!r}")
+    return Period(day, day)
+
+
+def parse_week(text: str) -> Period:
+    match = re.fullmatch(r"(\d{4})-W(\d{2})", text)
+    try:
+        monday = date.fromisocalendar(int(match[1]), int(match[2]), 1) if match else None
+    except ValueError:
+        monday = None
+    if monday is None:
+        raise InvalidPeriod(f"not an ISO week (YYYY-Www): {text[:40]!r}")
+    return Period(monday, monday + timedelta(days=6))
+
+
+def parse_month(text: str) -> Period:
+    match = re.fullmatch(r"(\d{4})-(\d{2})", text)
+    if not match or not 1 <= int(match[2]) <= 12:
+        raise InvalidPeriod(f"not a month (YYYY-MM): {text[:40]!r}")
+    first = date(int(match[1]), int(match[2]), 1)
+    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return Period(first, following - timedelta(days=1))
+
+
+def daily_listings(
+    period: Period | None = None, *, submitter: str = "", sort: str = "publishedAt"
+) -> QuerySet:
+    """Listings with their papers, newest day first ("publishedAt", the default) or
+    most upvoted first ("trending"), within ``period`` when given.
+    """
+    listings = DailyListing.objects.select_related("paper", "paper__organization", "submitted_by")
+    if period is not None:
+        listings = listings.filter(date__range=(period.first, period.last))
+    if submitter:
+        listings = listings.filter(submitter_name=submitter) | listings.filter(
+            submitted_by__username=submitter
+        )
+    if sort == "trending":
+        return listings.order_by("-paper__upvotes", "-date", "paper_id")
+    return listings.order_by("-date", "-paper__upvotes", "paper_id")
