@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import path, re_path
 
 from dailypapers import views
+from dailypapers.api.feeds import AtomPaperFeed, PaperFeed
 from dailypapers.api.views import api, paper_markdown
 
 urlpatterns = [
@@ -10,3 +11,18 @@ urlpatterns = [
     path("api/", api.urls),
     re_path(r"^papers/(?P<arxiv_id>.+)\.md$", paper_markdown, name="paper-markdown"),
 ]
+
+# Each feed in RSS 2.0 and Atom: /feeds/daily.rss, /feeds/daily.atom, …
+FEEDS = [
+    ("daily", "feeds/daily"),
+    ("trending", "feeds/trending"),
+    ("search", "feeds/search"),
+    ("organization", "feeds/organizations/<slug:slug>"),
+    ("author", "feeds/authors/<str:name>"),
+    ("upvotes", "feeds/users/<str:username>/upvotes"),
+]
+for kind, route in FEEDS:
+    urlpatterns += [
+        path(f"{route}.rss", PaperFeed(), {"kind": kind}, name=f"feed-{kind}-rss"),
+        path(f"{route}.atom", AtomPaperFeed(), {"kind": kind}, name=f"feed-{kind}-atom"),
+    ]

@@ -74,6 +74,9 @@ class Paper(models.Model):
         """False while the paper awaits its metadata from arXiv."""
         return self.version > 0
 
+    def get_absolute_url(self) -> str:
+        return f"/papers/{self.arxiv_id}"
+
     @property
     def abs_url(self) -> str:
         return f"https://arxiv.org/abs/{self.arxiv_id}"

@@ -1,0 +1,163 @@
+"""RSS 2.0 and Atom feeds of every list a reader may follow, with Django's syndication.
+
+Feeds: the daily list, trending, a search, an organization, an author and a
+user's upvotes, each at ``/feeds/…​.rss`` and ``/feeds/…​.atom``.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from urllib.parse import urlencode
+
+from django.contrib.auth import get_user_model
+from django.contrib.syndication.views import Feed
+from django.http import Http404, HttpRequest
+from django.shortcuts import get_object_or_404
+from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
+
+from dailypapers.papers.listings import daily_listings
+from dailypapers.papers.models import Author, Organization, Paper
+from dailypapers.search.service import search
+
+ITEMS = 50
+
+
+@dataclass
+class Channel:
+    title: str
+    link: str
+    description: str
+    # (paper, the day it entered this list)
+    items: list[tuple[Paper, date | None]]
+
+
+def _daily(request: HttpRequest) -> Channel:
+    listings = daily_listings()[:ITEMS]
+    return Channel(
+        "Daily papers",
+        "/papers",
+        "Papers featured on the daily list, newest first.",
+        [(listing.paper, listing.date) for listing in listings],
+    )
+
+
+def _trending(request: HttpRequest) -> Channel:
+    listings = daily_listings(sort="trending")[:ITEMS]
+    return Channel(
+        "Trending papers",
+        "/papers/trending",
+        "The most upvoted daily papers.",
+        [(listing.paper, listing.date) for listing in listings],
+    )
+
+
+def _search(request: HttpRequest) -> Channel:
+    query = request.GET.get("q", "")[:250]
+    hits = search(query, sort="date", limit=ITEMS).hits if query.strip() else []
+    return Channel(
+        f"Papers matching “{query}”",
+        f"/papers?{urlencode({'q': query})}",
+        f"Newest papers matching the search “{query}”.",
+        [(hit.paper, hit.paper.published) for hit in hits],
+    )
+
+
+def _organization(request: HttpRequest, slug: str) -> Channel:
+    org = get_object_or_404(Organization, slug=slug)
+    papers = org.papers.order_by("-published", "arxiv_id")[:ITEMS]
+    return Channel(
+        f"Papers from {org.name}",
+        f"/organizations/{org.slug}",
+        f"Papers linked to {org.name}.",
+        [(p, p.published) for p in papers],
+    )
+
+
+def _author(request: HttpRequest, name: str) -> Channel:
+    author = get_object_or_404(Author, name=name)
+    papers = author.papers.order_by("-published", "arxiv_id")[:ITEMS]
+    return Channel(
+        f"Papers by {author.name}",
+        f"/authors/{author.name}",
+        f"Papers by {author.name}.",
+        [(p, p.published) for p in papers],
+    )
+
+
+def _upvotes(request: HttpRequest, username: str) -> Channel:
+    user = get_object_or_404(get_user_model(), username=username, is_active=True)
+    votes = user.upvote_set.select_related("paper").order_by("-created_at")[:ITEMS]
+    return Channel(
+        f"Papers upvoted by {user.username}",
+        f"/users/{user.username}",
+        f"Papers {user.username} upvoted, latest first.",
+        [(vote.paper, vote.created_at.date()) for vote in votes],
+    )
+
+
+CHANNELS = {
+    "daily": _daily,
+    "trending": _trending,
+    "search": _search,
+    "organization": _organization,
+    "author": _author,
+    "upvotes": _upvotes,
+}
+
+
+def _moment(day: date | None) -> datetime | None:
+    return datetime.combine(day, time.min, tzinfo=UTC) if day else None
+
+
+class PaperFeed(Feed):
+    feed_type = Rss201rev2Feed
+
+    def get_object(self, request: HttpRequest, kind: str, **arguments) -> Channel:
+        if kind not in CHANNELS:
+            raise Http404("no such feed")
+        return CHANNELS[kind](request, **arguments)
+
+    def title(self, channel: Channel) -> str:
+        return f"dailypapers: {channel.title}"
+
+    def link(self, channel: Channel) -> str:
+        return channel.link
+
+    def description(self, channel: Channel) -> str:
+        return channel.description
+
+    def items(self, channel: Channel) -> list[tuple[Paper, date | None]]:
+        return channel.items
+
+    def item_title(self, item) -> str:
+        return item[0].title
+
+    def item_description(self, item) -> str:
+        # Plain text: Django escapes it into the XML; readers show it as text.
+        return item[0].abstract
+
+    def item_link(self, item) -> str:
+        return item[0].get_absolute_url()
+
+    def item_guid(self, item) -> str:
+        return item[0].abs_url
+
+    item_guid_is_permalink = False
+
+    def item_author_name(self, item) -> str:
+        return ", ".join(a.author.name for a in item[0].authorships.select_related("author"))
+
+    def item_pubdate(self, item) -> datetime | None:
+        return _moment(item[1])
+
+    def item_updateddate(self, item) -> datetime | None:
+        return _moment(item[0].updated or item[1])
+
+    def item_categories(self, item) -> list[str]:
+        return item[0].category_list
+
+
+class AtomPaperFeed(PaperFeed):
+    feed_type = Atom1Feed
+
+    def subtitle(self, channel: Channel) -> str:
+        return channel.description

@@ -1,0 +1,116 @@
+"""RSS and Atom feeds: valid, with correct dates, ids, links and escaped content."""
+
+from datetime import date
+
+import feedparser
+import pytest
+from django.contrib.auth.models import User
+
+from dailypapers.papers.models import Paper
+from dailypapers.papers.records import ListingRecord, OrganizationRecord, PaperRecord
+from dailypapers.papers.services import add_upvote, upsert_listings, upsert_papers
+from dailypapers.search.indexing import sync_keyword_index
+
+pytestmark = pytest.mark.django_db
+
+HOSTILE = "Attacks <script>alert('x')</script> & friends"
+
+
+@pytest.fixture
+def catalog():
+    upsert_papers(
+        [
+            PaperRecord.build(
+                arxiv_id="2403.00001",
+                title="Block-wise Quantization",
+                abstract=f"We quantize. {HOSTILE}",
+                authors=["Ada Lovelace"],
+                published=date(2024, 3, 1),
+                categories=["cs.LG"],
+            ),
+            PaperRecord.build(
+                arxiv_id="2403.00002",
+                title=HOSTILE,
+                abstract="Diffusion models.",
+                authors=["Alan Turing", "Ada Lovelace"],
+                published=date(2024, 3, 2),
+                categories=["cs.CV"],
+            ),
+        ]
+    )
+    upsert_listings(
+        [
+            ListingRecord(
+                arxiv_id="2403.00001",
+                date=date(2024, 3, 4),
+                source="hf-api",
+                upvotes=3,
+                organization=OrganizationRecord("acme", "Acme AI"),
+            ),
+            ListingRecord(arxiv_id="2403.00002", date=date(2024, 3, 5), source="hf-api", upvotes=9),
+        ]
+    )
+    add_upvote(User.objects.create_user("reader"), Paper.objects.get(pk="2403.00002"))
+    sync_keyword_index()
+
+
+def parse(client, url: str):
+    response = client.get(url)
+    assert response.status_code == 200, url
+    feed = feedparser.parse(response.content)
+    assert not feed.bozo, feed.get("bozo_exception")
+    return response, feed
+
+
+@pytest.mark.usefixtures("catalog")
+@pytest.mark.parametrize(
+    "path, expected",
+    [
+        ("/feeds/daily", ["2403.00002", "2403.00001"]),
+        ("/feeds/trending", ["2403.00002", "2403.00001"]),
+        ("/feeds/search?q=quantization", ["2403.00001"]),
+        ("/feeds/organizations/acme", ["2403.00001"]),
+        ("/feeds/authors/Ada Lovelace", ["2403.00002", "2403.00001"]),
+        ("/feeds/users/reader/upvotes", ["2403.00002"]),
+    ],
+)
+@pytest.mark.parametrize(
+    "flavour, content_type", [("rss", "application/rss+xml"), ("atom", "application/atom+xml")]
+)
+def test_feeds_are_valid_and_list_the_right_papers(client, path, expected, flavour, content_type):
+    route, _, query = path.partition("?")
+    response, feed = parse(client, f"{route}.{flavour}" + (f"?{query}" if query else ""))
+    assert response["Content-Type"].startswith(content_type)
+    assert [entry.id.rsplit("/", 1)[-1] for entry in feed.entries] == expected
+    for entry in feed.entries:
+        assert entry.link.startswith("http://testserver/papers/24")
+        assert entry.published_parsed is not None
+
+
+@pytest.mark.usefixtures("catalog")
+def test_feed_entries_carry_dates_authors_and_escaped_text(client):
+    _, feed = parse(client, "/feeds/daily.atom")
+    newest = feed.entries[0]
+    assert newest.title == HOSTILE  # escaped in the XML, the same text once parsed
+    assert newest.published_parsed[:3] == (2024, 3, 5)
+    assert newest.id == "https://arxiv.org/abs/2403.00002"
+    assert newest.author == "Alan Turing, Ada Lovelace"
+    raw = parse(client, "/feeds/daily.rss")[0].content.decode()
+    assert "<script>" not in raw and "&lt;script&gt;" in raw
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/feeds/organizations/nobody.rss",
+        "/feeds/authors/Nobody.atom",
+        "/feeds/users/ghost/upvotes.rss",
+    ],
+)
+def test_feeds_of_unknown_things_are_404(client, db, url):
+    assert client.get(url).status_code == 404
+
+
+def test_empty_search_feed_is_valid_and_empty(client, db):
+    _, feed = parse(client, "/feeds/search.rss?q=")
+    assert feed.entries == []
