@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import path, re_path
 
 from dailypapers import views
+from dailypapers.api import exports
 from dailypapers.api.feeds import AtomPaperFeed, PaperFeed
 from dailypapers.api.views import api, paper_markdown
 
@@ -10,6 +11,11 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     re_path(r"^papers/(?P<arxiv_id>.+)\.md$", paper_markdown, name="paper-markdown"),
+    re_path(r"^papers/(?P<arxiv_id>.+)\.bib$", exports.paper_bibtex, name="paper-bibtex"),
+    path("export/daily.bib", exports.daily_bibtex, name="daily-bibtex"),
+    path("export/search.bib", exports.search_bibtex, name="search-bibtex"),
+    path("export/users/<str:username>/upvotes.bib", exports.upvotes_bibtex, name="upvotes-bibtex"),
+    path("export/me.json", exports.my_data, name="my-data"),
 ]
 
 # Each feed in RSS 2.0 and Atom: /feeds/daily.rss, /feeds/daily.atom, …

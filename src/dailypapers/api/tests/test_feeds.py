@@ -114,3 +114,9 @@ def test_feeds_of_unknown_things_are_404(client, db, url):
 def test_empty_search_feed_is_valid_and_empty(client, db):
     _, feed = parse(client, "/feeds/search.rss?q=")
     assert feed.entries == []
+
+
+def test_home_page_advertises_its_feeds_to_feed_readers(client, db):
+    page = client.get("/").content.decode()
+    assert '<link rel="alternate" type="application/rss+xml"' in page
+    assert 'href="/feeds/daily.rss"' in page and 'href="/feeds/daily.atom"' in page

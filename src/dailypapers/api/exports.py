@@ -1,0 +1,95 @@
+"""Downloads: BibTeX for a paper or a list, and a user's own data as JSON."""
+
+import json
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404
+
+from dailypapers.papers.arxiv_ids import InvalidArxivId, normalize_arxiv_id
+from dailypapers.papers.listings import (
+    InvalidPeriod,
+    daily_listings,
+    parse_day,
+    parse_month,
+    parse_week,
+)
+from dailypapers.papers.models import Authorship, DailyListing, Paper, Upvote
+from dailypapers.search.service import search
+
+from .bibtex import bibliography
+from .shapes import iso
+
+AUTHORS = Prefetch("authorships", queryset=Authorship.objects.select_related("author"))
+MAX_ENTRIES = 500
+
+
+def _bibtex(papers, filename: str) -> HttpResponse:
+    response = HttpResponse(
+        bibliography(papers), content_type="application/x-bibtex; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'inline; filename="{filename}.bib"'
+    return response
+
+
+def paper_bibtex(request: HttpRequest, arxiv_id: str) -> HttpResponse:
+    try:
+        arxiv_id = normalize_arxiv_id(arxiv_id)
+    except InvalidArxivId as error:
+        return HttpResponseBadRequest(str(error))
+    paper = get_object_or_404(Paper.objects.prefetch_related(AUTHORS), pk=arxiv_id)
+    return _bibtex([paper], arxiv_id.replace("/", "-"))
+
+
+def daily_bibtex(request: HttpRequest) -> HttpResponse:
+    """?date=YYYY-MM-DD, ?week=YYYY-Www or ?month=YYYY-MM (default: the latest listings)."""
+    period = None
+    for name, parse in (("date", parse_day), ("week", parse_week), ("month", parse_month)):
+        if name in request.GET:
+            try:
+                period = parse(request.GET[name])
+            except InvalidPeriod as error:
+                return HttpResponseBadRequest(str(error))
+    listings = daily_listings(period).prefetch_related(
+        Prefetch("paper__authorships", queryset=Authorship.objects.select_related("author"))
+    )
+    return _bibtex([listing.paper for listing in listings[:MAX_ENTRIES]], "daily-papers")
+
+
+def search_bibtex(request: HttpRequest) -> HttpResponse:
+    hits = search(request.GET.get("q", "")[:250], limit=200).hits
+    papers = Paper.objects.prefetch_related(AUTHORS).in_bulk([h.paper.arxiv_id for h in hits])
+    return _bibtex([papers[h.paper.arxiv_id] for h in hits], "search")
+
+
+def upvotes_bibtex(request: HttpRequest, username: str) -> HttpResponse:
+    user = get_object_or_404(get_user_model(), username=username, is_active=True)
+    papers = Paper.objects.filter(upvote_set__user=user).prefetch_related(AUTHORS)
+    return _bibtex(papers.order_by("-upvote_set__created_at")[:MAX_ENTRIES], f"{username}-upvotes")
+
+
+@login_required
+def my_data(request: HttpRequest) -> HttpResponse:
+    """Everything the site keeps about the signed-in user, as one JSON document."""
+    user = request.user
+    data = {
+        "username": user.username,
+        "email": user.email,
+        "date_joined": iso(user.date_joined),
+        "upvotes": [
+            {"paper": vote.paper_id, "at": iso(vote.created_at)}
+            for vote in Upvote.objects.filter(user=user).order_by("created_at")
+        ],
+        "submissions": [
+            {"paper": listing.paper_id, "date": listing.date.isoformat()}
+            for listing in DailyListing.objects.filter(submitted_by=user).order_by("date")
+        ],
+        # Comments and digest subscriptions join this export when those features land.
+    }
+    response = HttpResponse(
+        json.dumps(data, indent=2, ensure_ascii=False), content_type="application/json"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{user.username}-dailypapers.json"'
+    return response
