@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "dailypapers.papers",
     "dailypapers.ingest",
     "dailypapers.search",
+    "dailypapers.community",
     "dailypapers.api",
 ]
 
@@ -143,6 +144,10 @@ EMBEDDING_CACHE = (
     if os.environ.get("DAILYPAPERS_EMBEDDING_CACHE")
     else None
 )
+
+# Submitting a paper to the daily list.
+SUBMISSION_MAX_AGE_DAYS = int(os.environ.get("DAILYPAPERS_SUBMISSION_MAX_AGE_DAYS", "14"))
+SUBMISSIONS_PER_USER_PER_DAY = int(os.environ.get("DAILYPAPERS_SUBMISSIONS_PER_DAY", "5"))
 
 LOGGING = {
     "version": 1,

@@ -6,9 +6,13 @@ Errors are JSON with a message and the right status, never an HTML page.
 
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from ninja import NinjaAPI, Query, Schema
-from ninja.errors import HttpError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import HttpBearer
 
+from dailypapers.community.models import ApiToken
+from dailypapers.ingest.arxiv_api import ArxivUnavailable, fetch_papers
 from dailypapers.papers.arxiv_ids import InvalidArxivId, normalize_arxiv_id
 from dailypapers.papers.listings import (
     InvalidPeriod,
@@ -18,6 +22,14 @@ from dailypapers.papers.listings import (
     parse_week,
 )
 from dailypapers.papers.models import Authorship, DailyListing, Paper
+from dailypapers.papers.services import (
+    SubmissionRefused,
+    add_upvote,
+    remove_upvote,
+    submit_to_daily_list,
+    upsert_papers,
+)
+from dailypapers.search.indexing import after_catalog_change
 from dailypapers.search.service import search
 
 from . import shapes
@@ -41,6 +53,12 @@ def invalid_parameters(request: HttpRequest, error: ValidationError) -> HttpResp
         f"{'.'.join(map(str, e.get('loc', ())[1:]))}: {e.get('msg')}" for e in error.errors
     )
     return api.create_response(request, {"error": f"invalid parameters: {details}"}, status=400)
+
+
+@api.exception_handler(AuthenticationError)
+def unauthenticated(request: HttpRequest, error: AuthenticationError) -> HttpResponse:
+    message = "a valid API token is required: Authorization: Bearer <token>"
+    return api.create_response(request, {"error": message}, status=401)
 
 
 @api.exception_handler(HttpError)
@@ -144,3 +162,100 @@ def paper_markdown(request: HttpRequest, arxiv_id: str) -> HttpResponse:
             f"{error}\n", status=error.status_code, content_type="text/plain; charset=utf-8"
         )
     return HttpResponse(shapes.markdown(paper), content_type="text/markdown; charset=utf-8")
+
+
+class TokenAuth(HttpBearer):
+    """``Authorization: Bearer dp_…``: a token from `dailypapers token create`."""
+
+    def authenticate(self, request: HttpRequest, token: str):
+        found = ApiToken.objects.user_for(token)
+        if found is None:
+            return None
+        request.api_token = found
+        return found.user
+
+
+def _writer(request: HttpRequest):
+    if not request.api_token.can_write:
+        raise HttpError(403, "this token is read-only")
+    return request.auth
+
+
+class Upvoted(Schema):
+    id: str
+    upvotes: int
+    upvoted: bool
+
+
+def _upvote_state(paper: Paper, upvoted: bool) -> dict:
+    paper.refresh_from_db(fields=["upvotes"])
+    return {"id": paper.arxiv_id, "upvotes": paper.upvotes, "upvoted": upvoted}
+
+
+@api.post(
+    "/papers/{arxiv_id}/upvote",
+    auth=TokenAuth(),
+    response={200: Upvoted, 400: Message, 401: Message, 403: Message, 404: Message},
+    summary="Upvote a paper",
+)
+def upvote(request: HttpRequest, arxiv_id: str):
+    user, paper = _writer(request), _paper(arxiv_id)
+    add_upvote(user, paper)
+    return _upvote_state(paper, True)
+
+
+@api.delete(
+    "/papers/{arxiv_id}/upvote",
+    auth=TokenAuth(),
+    response={200: Upvoted, 400: Message, 401: Message, 403: Message, 404: Message},
+    summary="Withdraw an upvote",
+)
+def remove_upvote_view(request: HttpRequest, arxiv_id: str):
+    user, paper = _writer(request), _paper(arxiv_id)
+    remove_upvote(user, paper)
+    return _upvote_state(paper, False)
+
+
+class Submission(Schema):
+    arxivId: str  # noqa: N815 (Hugging Face's spelling)
+
+
+@api.post(
+    "/daily_papers",
+    auth=TokenAuth(),
+    response={
+        201: dict,
+        400: Message,
+        401: Message,
+        403: Message,
+        404: Message,
+        409: Message,
+        429: Message,
+        503: Message,
+    },
+    summary="Submit a paper to today's daily list",
+)
+def submit(request: HttpRequest, submission: Submission):
+    user = _writer(request)
+    try:
+        arxiv_id = normalize_arxiv_id(submission.arxivId)
+    except InvalidArxivId as error:
+        raise HttpError(400, str(error)) from None
+    paper = Paper.objects.filter(pk=arxiv_id).first() or _fetch_from_arxiv(arxiv_id)
+    try:
+        listing = submit_to_daily_list(user, paper, timezone.localdate())
+    except SubmissionRefused as refusal:
+        raise HttpError(refusal.status, str(refusal)) from None
+    return 201, shapes.daily_item(_paper(arxiv_id), listing)
+
+
+def _fetch_from_arxiv(arxiv_id: str) -> Paper:
+    try:
+        batch = next(fetch_papers([arxiv_id]))
+    except ArxivUnavailable as error:
+        raise HttpError(503, f"{arxiv_id} is not in the catalog and {error}") from None
+    if not batch.records:
+        raise HttpError(404, f"{arxiv_id} was not found on arXiv")
+    upsert_papers(batch.records)
+    after_catalog_change()
+    return Paper.objects.get(pk=arxiv_id)

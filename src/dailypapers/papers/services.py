@@ -6,7 +6,9 @@ interrupted import keeps every batch it finished and none of the one it was in.
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
+from datetime import date
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -312,3 +314,39 @@ def remove_upvote(user, paper: Paper) -> bool:
         if deleted:
             Paper.objects.filter(pk=paper.pk).update(upvotes=F("upvotes") - 1)
     return bool(deleted)
+
+
+class SubmissionRefused(Exception):
+    """Why a paper cannot go on the daily list; ``status`` is the HTTP status to answer."""
+
+    def __init__(self, reason: str, status: int = 400):
+        super().__init__(reason)
+        self.status = status
+
+
+def submit_to_daily_list(user, paper: Paper, today: date) -> DailyListing:
+    """Put a paper on ``today``'s list for ``user``, by the rules in settings."""
+    if hasattr(paper, "listing"):
+        raise SubmissionRefused(
+            f"{paper.arxiv_id} is already on the daily list of {paper.listing.date}", status=409
+        )
+    max_age = settings.SUBMISSION_MAX_AGE_DAYS
+    if paper.published is None or (today - paper.published).days > max_age:
+        raise SubmissionRefused(
+            f"{paper.arxiv_id} was published on arXiv more than "
+            f"{max_age} days ago; only recent papers can be submitted"
+        )
+    limit = settings.SUBMISSIONS_PER_USER_PER_DAY
+    if DailyListing.objects.filter(submitted_by=user, date=today).count() >= limit:
+        raise SubmissionRefused(
+            f"you have submitted {limit} papers today, the daily limit", status=429
+        )
+    try:
+        with transaction.atomic():
+            return DailyListing.objects.create(
+                paper=paper, date=today, submitted_by=user, source=DailyListing.Source.LOCAL
+            )
+    except IntegrityError:  # someone else submitted it a moment ago
+        raise SubmissionRefused(
+            f"{paper.arxiv_id} is already on the daily list", status=409
+        ) from None
