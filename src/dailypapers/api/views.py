@@ -4,10 +4,12 @@ Thin: every query goes through the catalog's and the search app's services.
 Errors are JSON with a message and the right status, never an HTML page.
 """
 
+from typing import Literal
+
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from ninja import NinjaAPI, Query, Schema
+from ninja import Field, NinjaAPI, Query, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 
@@ -67,13 +69,13 @@ def http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
 
 
 class DailyParams(Schema):
-    date: str | None = None
-    week: str | None = None
-    month: str | None = None
-    submitter: str | None = None
-    sort: str = "publishedAt"
-    p: int = 0
-    limit: int = 50
+    date: str | None = Field(None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD")
+    week: str | None = Field(None, pattern=r"^\d{4}-W\d{2}$", description="ISO week, YYYY-Www")
+    month: str | None = Field(None, pattern=r"^\d{4}-\d{2}$", description="YYYY-MM")
+    submitter: str | None = Field(None, max_length=150)
+    sort: Literal["publishedAt", "trending"] = "publishedAt"
+    p: int = Field(0, ge=0, le=100_000)
+    limit: int = Field(50, ge=1, le=100)
 
 
 def _link_next(request: HttpRequest, response: HttpResponse, page: int) -> None:
@@ -87,10 +89,6 @@ def _link_next(request: HttpRequest, response: HttpResponse, page: int) -> None:
 @api.get("/daily_papers", response={200: list[dict], 400: Message}, summary="Daily papers")
 def daily_papers(request: HttpRequest, response: HttpResponse, params: Query[DailyParams]):
     """Listings of a day, an ISO week or a month (by listing date), or the most recent."""
-    if params.sort not in ("publishedAt", "trending"):
-        raise HttpError(400, "sort must be publishedAt or trending")
-    if not 1 <= params.limit <= 100 or not 0 <= params.p <= 100_000:
-        raise HttpError(400, "limit must be 1-100 and p 0-100000")
     given = [
         (text, parse)
         for text, parse in (
@@ -119,12 +117,10 @@ def daily_papers(request: HttpRequest, response: HttpResponse, params: Query[Dai
 
 
 @api.get("/papers/search", response={200: list[dict], 400: Message}, summary="Search papers")
-def search_papers(request: HttpRequest, q: str = "", limit: int = 50):
+def search_papers(
+    request: HttpRequest, q: str = Query("", max_length=250), limit: int = Query(50, ge=1, le=120)
+):
     """Hybrid keyword and semantic search over the whole catalog."""
-    if len(q) > 250:
-        raise HttpError(400, "q must be at most 250 characters")
-    if not 1 <= limit <= 120:
-        raise HttpError(400, "limit must be 1-120")
     hits = search(q, limit=limit).hits
     ids = [hit.paper.arxiv_id for hit in hits]
     papers = Paper.objects.select_related("organization").prefetch_related(AUTHORS).in_bulk(ids)
