@@ -9,7 +9,7 @@ from typing import Literal
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from ninja import Field, NinjaAPI, Query, Schema
+from ninja import Field, NinjaAPI, Path, Query, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 
@@ -40,6 +40,11 @@ api = NinjaAPI(
     title="dailypapers API",
     version="1",
     description="Hugging Face-compatible papers API of a dailypapers site.",
+)
+
+# An arXiv id in a path: new style, or old style with its archive ("hep-th/9901001").
+ArxivId = Path(
+    ..., pattern=r"^(\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?/\d{7})(v\d+)?$", examples=["2403.01779"]
 )
 
 AUTHORS = Prefetch("authorships", queryset=Authorship.objects.select_related("author"))
@@ -143,7 +148,7 @@ def _paper(arxiv_id: str) -> Paper:
 @api.get(
     "/papers/{arxiv_id}", response={200: dict, 400: Message, 404: Message}, summary="One paper"
 )
-def paper_info(request: HttpRequest, arxiv_id: str):
+def paper_info(request: HttpRequest, arxiv_id: str = ArxivId):
     paper = _paper(arxiv_id)
     listing = DailyListing.objects.select_related("submitted_by").filter(paper=paper).first()
     return shapes.paper_info(paper, listing)
@@ -194,7 +199,7 @@ def _upvote_state(paper: Paper, upvoted: bool) -> dict:
     response={200: Upvoted, 400: Message, 401: Message, 403: Message, 404: Message},
     summary="Upvote a paper",
 )
-def upvote(request: HttpRequest, arxiv_id: str):
+def upvote(request: HttpRequest, arxiv_id: str = ArxivId):
     user, paper = _writer(request), _paper(arxiv_id)
     add_upvote(user, paper)
     return _upvote_state(paper, True)
@@ -206,7 +211,7 @@ def upvote(request: HttpRequest, arxiv_id: str):
     response={200: Upvoted, 400: Message, 401: Message, 403: Message, 404: Message},
     summary="Withdraw an upvote",
 )
-def remove_upvote_view(request: HttpRequest, arxiv_id: str):
+def remove_upvote_view(request: HttpRequest, arxiv_id: str = ArxivId):
     user, paper = _writer(request), _paper(arxiv_id)
     remove_upvote(user, paper)
     return _upvote_state(paper, False)
