@@ -35,20 +35,19 @@ def parse_day(text: str) -> Period:
 def parse_week(text: str) -> Period:
     match = re.fullmatch(r"(\d{4})-W(\d{2})", text)
     try:
-        monday = date.fromisocalendar(int(match[1]), int(match[2]), 1) if match else None
-    except ValueError:
-        monday = None
-    if monday is None:
-        raise InvalidPeriod(f"not an ISO week (YYYY-Www): {text[:40]!r}")
-    return Period(monday, monday + timedelta(days=6))
+        monday = date.fromisocalendar(int(match[1]), int(match[2]), 1)
+        return Period(monday, monday + timedelta(days=6))
+    except (TypeError, ValueError, OverflowError):  # no match, week 60, year 0 or 9999
+        raise InvalidPeriod(f"not an ISO week (YYYY-Www): {text[:40]!r}") from None
 
 
 def parse_month(text: str) -> Period:
     match = re.fullmatch(r"(\d{4})-(\d{2})", text)
-    if not match or not 1 <= int(match[2]) <= 12:
-        raise InvalidPeriod(f"not a month (YYYY-MM): {text[:40]!r}")
-    first = date(int(match[1]), int(match[2]), 1)
-    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    try:
+        first = date(int(match[1]), int(match[2]), 1)
+        following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    except (TypeError, ValueError):  # no match, month 13, year 0 or 9999-12
+        raise InvalidPeriod(f"not a month (YYYY-MM): {text[:40]!r}") from None
     return Period(first, following - timedelta(days=1))
 
 

@@ -79,3 +79,10 @@ def test_openapi_schema_is_served(client):
     schema = client.get("/api/openapi.json").json()
     assert "/api/daily_papers" in schema["paths"]
     assert client.get("/api/docs").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "query", ["month=0000-01", "month=9999-12", "week=0000-W01", "week=9999-W52", "date=0000-01-01"]
+)
+def test_years_out_of_range_are_a_400_not_a_500(client, query):
+    assert client.get(f"/api/daily_papers?{query}").status_code == 400
