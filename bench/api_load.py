@@ -77,6 +77,8 @@ def main() -> None:
         base = f"http://127.0.0.1:{port}"
         for _, path in ENDPOINTS:
             wait_for(base + path)
+            # Every worker loads its indexes on first use: let them all, before measuring.
+            wrk(base + path, 5)
         baseline = None
         for name, path in ENDPOINTS:
             figures = wrk(base + path, args.seconds)

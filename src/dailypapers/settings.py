@@ -138,6 +138,8 @@ MODEL_DIR = Path(os.environ.get("DAILYPAPERS_MODEL_DIR", DATA_DIR / "models"))
 # Tokens of title + abstract the model reads, and int8 weights (docs/search.md).
 EMBEDDING_MAX_TOKENS = int(os.environ.get("DAILYPAPERS_EMBEDDING_MAX_TOKENS", "256"))
 EMBEDDING_INT8 = env_bool("DAILYPAPERS_EMBEDDING_INT8", True)
+# Threads one embedding call may use: all cores for `index`; `serve` sets 1 per request.
+EMBEDDING_THREADS = int(os.environ.get("DAILYPAPERS_EMBEDDING_THREADS", os.cpu_count() or 1))
 # Vectors computed before, keyed by model and text; empty to disable.
 EMBEDDING_CACHE = (
     Path(os.environ["DAILYPAPERS_EMBEDDING_CACHE"])

@@ -6,7 +6,7 @@ Errors are JSON with a message and the right status, never an HTML page.
 
 from typing import Literal
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Field, NinjaAPI, Path, Query, Schema
@@ -126,11 +126,12 @@ def search_papers(
     request: HttpRequest, q: str = Query("", max_length=250), limit: int = Query(50, ge=1, le=120)
 ):
     """Hybrid keyword and semantic search over the whole catalog."""
-    hits = search(q, limit=limit).hits
-    ids = [hit.paper.arxiv_id for hit in hits]
-    papers = Paper.objects.select_related("organization").prefetch_related(AUTHORS).in_bulk(ids)
-    listings = DailyListing.objects.select_related("submitted_by").in_bulk(ids, field_name="paper")
-    return [shapes.daily_item(papers[pid], listings.get(pid)) for pid in ids if pid in papers]
+    papers = [hit.paper for hit in search(q, limit=limit).hits]
+    prefetch_related_objects(papers, "organization", AUTHORS)
+    listings = DailyListing.objects.select_related("submitted_by").in_bulk(
+        [paper.arxiv_id for paper in papers], field_name="paper"
+    )
+    return [shapes.daily_item(paper, listings.get(paper.arxiv_id)) for paper in papers]
 
 
 def _paper(arxiv_id: str) -> Paper:

@@ -47,6 +47,7 @@ def embedder() -> MiniLMEmbedder:
             max_tokens=settings.EMBEDDING_MAX_TOKENS,
             quantized=settings.EMBEDDING_INT8,
             cache=EmbeddingCache(cache) if cache else None,
+            threads=settings.EMBEDDING_THREADS,
         ),
     )
 

@@ -125,6 +125,7 @@ class MiniLMEmbedder:
         quantized: bool = True,
         batch_size: int = 32,
         cache: EmbeddingCache | None = None,
+        threads: int = os.cpu_count() or 1,
     ):
         import onnxruntime
         from tokenizers import Tokenizer
@@ -135,7 +136,7 @@ class MiniLMEmbedder:
         if not onnx_file.exists():
             export_minilm(onnx_file, quantized)
         options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = os.cpu_count() or 1
+        options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         self.session = onnxruntime.InferenceSession(
             str(onnx_file), options, providers=["CPUExecutionProvider"]

@@ -7,6 +7,7 @@ only one side gets 0 from the other. docs/search.md explains the choice.
 """
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
 from django.db.models import Q
@@ -33,7 +34,12 @@ MAX_LIMIT = 200
 class SearchHit:
     paper: Paper
     score: float
-    snippet: str = ""  # HTML, escaped, matches in <mark>
+    stems: frozenset[str] = frozenset()
+
+    @cached_property
+    def snippet(self) -> str:
+        """HTML, escaped, matches in <mark>: made only for hits that are shown."""
+        return highlight(self.paper.abstract, self.stems)
 
 
 @dataclass
@@ -182,13 +188,9 @@ def search(
         ordered = Paper.objects.filter(arxiv_id__in=list(scores)).order_by(*order)
         page_ids = list(ordered.values_list("arxiv_id", flat=True)[offset : offset + limit])
         papers = Paper.objects.in_bulk(page_ids)
-    stems = query_stems(query)
+    stems = frozenset(query_stems(query))
     results.total = len(ranked)
-    results.hits = [
-        SearchHit(papers[pid], scores[pid], highlight(papers[pid].abstract, stems))
-        for pid in page_ids
-        if pid in papers
-    ]
+    results.hits = [SearchHit(papers[pid], scores[pid], stems) for pid in page_ids if pid in papers]
     return results
 
 

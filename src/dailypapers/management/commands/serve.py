@@ -60,6 +60,11 @@ class Command(BaseCommand):
             if no_indexer
             else subprocess.Popen([sys.executable, "-m", "dailypapers", "index", "--watch", "60"])
         )
+        # gunicorn's workers and threads already keep every core busy: one thread
+        # per request for BLAS and the embedding model, or they fight over the cores.
+        os.environ.update(
+            OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", DAILYPAPERS_EMBEDDING_THREADS="1"
+        )
         self.stdout.write(f"dailypapers on http://{host}:{port}/ (Ctrl-C to stop)")
         try:
             GunicornServer(
