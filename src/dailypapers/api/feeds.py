@@ -61,25 +61,27 @@ def _search(request: HttpRequest) -> Channel:
     )
 
 
+def _newest(papers) -> list[tuple[Paper, date | None]]:
+    return [(p, p.published) for p in papers.order_by("-published", "arxiv_id")[:ITEMS]]
+
+
 def _organization(request: HttpRequest, slug: str) -> Channel:
     org = get_object_or_404(Organization, slug=slug)
-    papers = org.papers.order_by("-published", "arxiv_id")[:ITEMS]
     return Channel(
         f"Papers from {org.name}",
         f"/organizations/{org.slug}",
         f"Papers linked to {org.name}.",
-        [(p, p.published) for p in papers],
+        _newest(org.papers),
     )
 
 
 def _author(request: HttpRequest, name: str) -> Channel:
     author = get_object_or_404(Author, name=name)
-    papers = author.papers.order_by("-published", "arxiv_id")[:ITEMS]
     return Channel(
         f"Papers by {author.name}",
         f"/authors/{author.name}",
         f"Papers by {author.name}.",
-        [(p, p.published) for p in papers],
+        _newest(author.papers),
     )
 
 

@@ -189,33 +189,19 @@ class Upvoted(Schema):
     upvoted: bool
 
 
-def _upvote_state(paper: Paper, upvoted: bool) -> dict:
-    paper.refresh_from_db(fields=["upvotes"])
-    return {"id": paper.arxiv_id, "upvotes": paper.upvotes, "upvoted": upvoted}
-
-
-@api.post(
+@api.api_operation(
+    ["POST", "DELETE"],
     "/papers/{arxiv_id}/upvote",
     auth=TokenAuth(),
     response={200: Upvoted, 400: Message, 401: Message, 403: Message, 404: Message},
-    summary="Upvote a paper",
+    summary="Upvote a paper (POST) or withdraw the upvote (DELETE)",
 )
 def upvote(request: HttpRequest, arxiv_id: str = ArxivId):
     user, paper = _writer(request), _paper(arxiv_id)
-    add_upvote(user, paper)
-    return _upvote_state(paper, True)
-
-
-@api.delete(
-    "/papers/{arxiv_id}/upvote",
-    auth=TokenAuth(),
-    response={200: Upvoted, 400: Message, 401: Message, 403: Message, 404: Message},
-    summary="Withdraw an upvote",
-)
-def remove_upvote_view(request: HttpRequest, arxiv_id: str = ArxivId):
-    user, paper = _writer(request), _paper(arxiv_id)
-    remove_upvote(user, paper)
-    return _upvote_state(paper, False)
+    upvoted = request.method == "POST"
+    (add_upvote if upvoted else remove_upvote)(user, paper)
+    paper.refresh_from_db(fields=["upvotes"])
+    return {"id": paper.arxiv_id, "upvotes": paper.upvotes, "upvoted": upvoted}
 
 
 class Submission(Schema):
