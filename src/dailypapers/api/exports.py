@@ -4,7 +4,6 @@ import json
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404
 
@@ -16,13 +15,12 @@ from dailypapers.papers.listings import (
     parse_month,
     parse_week,
 )
-from dailypapers.papers.models import Authorship, DailyListing, Paper, Upvote
+from dailypapers.papers.models import DailyListing, Paper, Upvote
 from dailypapers.search.service import search
 
 from .bibtex import bibliography
 from .shapes import iso
 
-AUTHORS = Prefetch("authorships", queryset=Authorship.objects.select_related("author"))
 MAX_ENTRIES = 500
 
 
@@ -39,7 +37,7 @@ def paper_bibtex(request: HttpRequest, arxiv_id: str) -> HttpResponse:
         arxiv_id = normalize_arxiv_id(arxiv_id)
     except InvalidArxivId as error:
         return HttpResponseBadRequest(str(error))
-    paper = get_object_or_404(Paper.objects.prefetch_related(AUTHORS), pk=arxiv_id)
+    paper = get_object_or_404(Paper.objects.for_cards(), pk=arxiv_id)
     return _bibtex([paper], arxiv_id.replace("/", "-"))
 
 
@@ -52,21 +50,18 @@ def daily_bibtex(request: HttpRequest) -> HttpResponse:
                 period = parse(request.GET[name])
             except InvalidPeriod as error:
                 return HttpResponseBadRequest(str(error))
-    listings = daily_listings(period).prefetch_related(
-        Prefetch("paper__authorships", queryset=Authorship.objects.select_related("author"))
-    )
+    listings = daily_listings(period)
     return _bibtex([listing.paper for listing in listings[:MAX_ENTRIES]], "daily-papers")
 
 
 def search_bibtex(request: HttpRequest) -> HttpResponse:
     hits = search(request.GET.get("q", "")[:250], limit=200).hits
-    papers = Paper.objects.prefetch_related(AUTHORS).in_bulk([h.paper.arxiv_id for h in hits])
-    return _bibtex([papers[h.paper.arxiv_id] for h in hits], "search")
+    return _bibtex([hit.paper for hit in hits], "search")
 
 
 def upvotes_bibtex(request: HttpRequest, username: str) -> HttpResponse:
     user = get_object_or_404(get_user_model(), username=username, is_active=True)
-    papers = Paper.objects.filter(upvote_set__user=user).prefetch_related(AUTHORS)
+    papers = Paper.objects.filter(upvote_set__user=user).for_cards()
     return _bibtex(papers.order_by("-upvote_set__created_at")[:MAX_ENTRIES], f"{username}-upvotes")
 
 

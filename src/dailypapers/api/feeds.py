@@ -62,7 +62,7 @@ def _search(request: HttpRequest) -> Channel:
 
 
 def _newest(papers) -> list[tuple[Paper, date | None]]:
-    return [(p, p.published) for p in papers.order_by("-published", "arxiv_id")[:ITEMS]]
+    return [(p, p.published) for p in papers.for_cards().order_by("-published", "arxiv_id")[:ITEMS]]
 
 
 def _organization(request: HttpRequest, slug: str) -> Channel:
@@ -87,7 +87,11 @@ def _author(request: HttpRequest, name: str) -> Channel:
 
 def _upvotes(request: HttpRequest, username: str) -> Channel:
     user = get_object_or_404(get_user_model(), username=username, is_active=True)
-    votes = user.upvote_set.select_related("paper").order_by("-created_at")[:ITEMS]
+    votes = (
+        user.upvote_set.select_related("paper")
+        .prefetch_related("paper__authorships__author")
+        .order_by("-created_at")[:ITEMS]
+    )
     return Channel(
         f"Papers upvoted by {user.username}",
         f"/users/{user.username}",
@@ -146,7 +150,7 @@ class PaperFeed(Feed):
     item_guid_is_permalink = False
 
     def item_author_name(self, item) -> str:
-        return ", ".join(a.author.name for a in item[0].authorships.select_related("author"))
+        return ", ".join(a.author.name for a in item[0].authorships.all())
 
     def item_pubdate(self, item) -> datetime | None:
         return _moment(item[1])

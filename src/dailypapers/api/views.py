@@ -6,7 +6,6 @@ Errors are JSON with a message and the right status, never an HTML page.
 
 from typing import Literal
 
-from django.db.models import Prefetch, prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Field, NinjaAPI, Path, Query, Schema
@@ -23,7 +22,7 @@ from dailypapers.papers.listings import (
     parse_month,
     parse_week,
 )
-from dailypapers.papers.models import Authorship, DailyListing, Paper
+from dailypapers.papers.models import Paper
 from dailypapers.papers.services import (
     SubmissionRefused,
     add_upvote,
@@ -46,8 +45,6 @@ api = NinjaAPI(
 ArxivId = Path(
     ..., pattern=r"^(\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?/\d{7})(v\d+)?$", examples=["2403.01779"]
 )
-
-AUTHORS = Prefetch("authorships", queryset=Authorship.objects.select_related("author"))
 
 
 class Message(Schema):
@@ -111,11 +108,7 @@ def daily_papers(request: HttpRequest, response: HttpResponse, params: Query[Dai
         raise HttpError(400, str(error)) from None
     listings = daily_listings(period, submitter=params.submitter or "", sort=params.sort)
     start = params.p * params.limit
-    page = list(
-        listings.prefetch_related(
-            Prefetch("paper__authorships", queryset=Authorship.objects.select_related("author"))
-        )[start : start + params.limit + 1]
-    )
+    page = list(listings[start : start + params.limit + 1])
     if len(page) > params.limit:
         _link_next(request, response, params.p)
     return [shapes.daily_item(listing.paper, listing) for listing in page[: params.limit]]
@@ -127,11 +120,7 @@ def search_papers(
 ):
     """Hybrid keyword and semantic search over the whole catalog."""
     papers = [hit.paper for hit in search(q, limit=limit).hits]
-    prefetch_related_objects(papers, "organization", AUTHORS)
-    listings = DailyListing.objects.select_related("submitted_by").in_bulk(
-        [paper.arxiv_id for paper in papers], field_name="paper"
-    )
-    return [shapes.daily_item(paper, listings.get(paper.arxiv_id)) for paper in papers]
+    return [shapes.daily_item(paper, paper.daily_listing) for paper in papers]
 
 
 def _paper(arxiv_id: str) -> Paper:
@@ -139,8 +128,7 @@ def _paper(arxiv_id: str) -> Paper:
         canonical = normalize_arxiv_id(arxiv_id)
     except InvalidArxivId as error:
         raise HttpError(400, str(error)) from None
-    queryset = Paper.objects.select_related("organization").prefetch_related(AUTHORS)
-    paper = queryset.filter(pk=canonical).first()
+    paper = Paper.objects.for_cards().filter(pk=canonical).first()
     if paper is None:
         raise HttpError(404, f"paper {canonical} not found")
     return paper
@@ -151,8 +139,7 @@ def _paper(arxiv_id: str) -> Paper:
 )
 def paper_info(request: HttpRequest, arxiv_id: str = ArxivId):
     paper = _paper(arxiv_id)
-    listing = DailyListing.objects.select_related("submitted_by").filter(paper=paper).first()
-    return shapes.paper_info(paper, listing)
+    return shapes.paper_info(paper, paper.daily_listing)
 
 
 def paper_markdown(request: HttpRequest, arxiv_id: str) -> HttpResponse:

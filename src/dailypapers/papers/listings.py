@@ -7,9 +7,9 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
-from .models import DailyListing
+from .models import Authorship, DailyListing
 
 
 class InvalidPeriod(ValueError):
@@ -57,7 +57,11 @@ def daily_listings(
     """Listings with their papers, newest day first ("publishedAt", the default) or
     most upvoted first ("trending"), within ``period`` when given.
     """
-    listings = DailyListing.objects.select_related("paper", "paper__organization", "submitted_by")
+    listings = DailyListing.objects.select_related(
+        "paper", "paper__organization", "submitted_by"
+    ).prefetch_related(
+        Prefetch("paper__authorships", queryset=Authorship.objects.select_related("author"))
+    )
     if period is not None:
         listings = listings.filter(date__range=(period.first, period.last))
     if submitter:

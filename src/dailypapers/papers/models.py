@@ -24,6 +24,14 @@ class Author(models.Model):
         return self.name
 
 
+class PaperQuerySet(models.QuerySet):
+    def for_cards(self) -> "PaperQuerySet":
+        """With what a list entry shows: organization, listing and submitter, ordered authors."""
+        return self.select_related("organization", "listing__submitted_by").prefetch_related(
+            models.Prefetch("authorships", queryset=Authorship.objects.select_related("author"))
+        )
+
+
 class Paper(models.Model):
     """One arXiv paper, keyed by its id without version (``2403.01779``).
 
@@ -59,11 +67,20 @@ class Paper(models.Model):
     added_at = models.DateTimeField(auto_now_add=True, db_index=True)
     changed_at = models.DateTimeField(auto_now=True)
 
+    objects = PaperQuerySet.as_manager()
+
     class Meta:
         ordering = ["-published", "arxiv_id"]
 
     def __str__(self) -> str:
         return f"{self.arxiv_id}: {self.title}"
+
+    @property
+    def daily_listing(self) -> "DailyListing | None":
+        try:
+            return self.listing
+        except DailyListing.DoesNotExist:
+            return None
 
     @property
     def category_list(self) -> list[str]:

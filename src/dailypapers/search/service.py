@@ -182,12 +182,12 @@ def search(
     scores = dict(ranked)
     if sort == "relevance":
         page_ids = [pid for pid, _ in ranked[offset : offset + limit]]
-        papers = Paper.objects.in_bulk(page_ids)
+        papers = Paper.objects.for_cards().in_bulk(page_ids)
     else:
         order = ["-published", "arxiv_id"] if sort == "date" else ["-upvotes", "-published"]
         ordered = Paper.objects.filter(arxiv_id__in=list(scores)).order_by(*order)
         page_ids = list(ordered.values_list("arxiv_id", flat=True)[offset : offset + limit])
-        papers = Paper.objects.in_bulk(page_ids)
+        papers = Paper.objects.for_cards().in_bulk(page_ids)
     stems = frozenset(query_stems(query))
     results.total = len(ranked)
     results.hits = [SearchHit(papers[pid], scores[pid], stems) for pid in page_ids if pid in papers]
