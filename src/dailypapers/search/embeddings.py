@@ -1,10 +1,13 @@
 """Sentence embeddings from a model that ships inside an installed package (no hub download)."""
 
 import hashlib
+import logging
 import os
 import sqlite3
 import threading
+import warnings
 from collections.abc import Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -56,6 +59,16 @@ class EmbeddingCache:
             )
 
 
+@contextmanager
+def _quiet_root_logger():
+    level = logging.root.manager.disable
+    logging.disable(logging.WARNING)
+    try:
+        yield
+    finally:
+        logging.disable(level)
+
+
 def export_minilm(target: Path, quantized: bool) -> None:
     """Write all-MiniLM-L6-v2 (mean pooling, L2 norm included) as an ONNX file.
 
@@ -63,6 +76,7 @@ def export_minilm(target: Path, quantized: bool) -> None:
     model at three times the speed (per-tensor int8 falls to ~0.9: avoided).
     """
     import torch
+    import transformers
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from transformers import AutoModel
 
@@ -79,6 +93,8 @@ def export_minilm(target: Path, quantized: bool) -> None:
             mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
             return torch.nn.functional.normalize(mean, p=2, dim=1)
 
+    transformers.utils.logging.disable_progress_bar()
+    transformers.utils.logging.set_verbosity_error()
     target.parent.mkdir(parents=True, exist_ok=True)
     model = MeanPooledNormalised(
         AutoModel.from_pretrained(str(minilm_path()), attn_implementation="eager")
@@ -87,25 +103,30 @@ def export_minilm(target: Path, quantized: bool) -> None:
     axes = {name: {0: "batch", 1: "tokens"} for name in names} | {"embedding": {0: "batch"}}
     example = torch.ones(2, 16, dtype=torch.long)
     float_file = target.with_suffix(f".{os.getpid()}.float.onnx")
-    with torch.no_grad():
-        torch.onnx.export(
-            model,
-            (example, example, torch.zeros_like(example)),
-            str(float_file),
-            input_names=names,
-            output_names=["embedding"],
-            dynamic_axes=axes,
-            opset_version=17,
-            dynamo=False,
-        )
-    partial = target.with_suffix(f".{os.getpid()}.onnx")
-    if quantized:
-        quantize_dynamic(
-            str(float_file), str(partial), per_channel=True, weight_type=QuantType.QInt8
-        )
-        float_file.unlink()
-    else:
-        float_file.rename(partial)
+    # The exporter and the quantiser warn about tracing details that do not apply to
+    # this model (checked: cosine >= 0.99 to the float model); keep the operator's
+    # console for what matters.
+    with warnings.catch_warnings(), _quiet_root_logger():
+        warnings.simplefilter("ignore")
+        with torch.no_grad():
+            torch.onnx.export(
+                model,
+                (example, example, torch.zeros_like(example)),
+                str(float_file),
+                input_names=names,
+                output_names=["embedding"],
+                dynamic_axes=axes,
+                opset_version=17,
+                dynamo=False,
+            )
+        partial = target.with_suffix(f".{os.getpid()}.onnx")
+        if quantized:
+            quantize_dynamic(
+                str(float_file), str(partial), per_channel=True, weight_type=QuantType.QInt8
+            )
+            float_file.unlink()
+        else:
+            float_file.rename(partial)
     partial.replace(target)  # atomic: another process never sees half a file
 
 
