@@ -40,7 +40,8 @@ class UpsertCounts:
         return self.new + self.updated
 
 
-def _chunks(items: Sequence, size: int = _IN_CHUNK) -> Iterable[Sequence]:
+def in_chunks(items: Sequence, size: int = _IN_CHUNK) -> Iterable[Sequence]:
+    """Slices small enough for one ``__in`` lookup on every database."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
@@ -90,19 +91,19 @@ _UPDATED_FIELDS = [
 def _author_ids(names: set[str]) -> dict[str, int]:
     ids: dict[str, int] = {}
     ordered = sorted(names)
-    for chunk in _chunks(ordered):
+    for chunk in in_chunks(ordered):
         ids.update(Author.objects.filter(name__in=chunk).values_list("name", "id"))
     missing = [name for name in ordered if name not in ids]
     if missing:
         Author.objects.bulk_create([Author(name=name) for name in missing], ignore_conflicts=True)
-        for chunk in _chunks(missing):
+        for chunk in in_chunks(missing):
             ids.update(Author.objects.filter(name__in=chunk).values_list("name", "id"))
     return ids
 
 
 def _replace_authorships(records: Sequence[PaperRecord]) -> None:
     ids = [record.arxiv_id for record in records]
-    for chunk in _chunks(ids):
+    for chunk in in_chunks(ids):
         Authorship.objects.filter(paper_id__in=chunk).delete()
     author_ids = _author_ids({name for record in records for name in record.authors})
     Authorship.objects.bulk_create(
@@ -125,7 +126,7 @@ def upsert_papers(records: Sequence[PaperRecord]) -> UpsertCounts:
     with transaction.atomic():
         existing: dict[str, Paper] = {}
         unique_ids = list(dict.fromkeys(record.arxiv_id for record in records))
-        for chunk in _chunks(unique_ids):
+        for chunk in in_chunks(unique_ids):
             existing.update(
                 (paper.arxiv_id, paper) for paper in Paper.objects.filter(arxiv_id__in=chunk)
             )
@@ -207,7 +208,7 @@ def upsert_listings(records: Sequence[ListingRecord]) -> UpsertCounts:
         ids = list(dict.fromkeys(r.arxiv_id for r in records))
         known = {
             pk
-            for chunk in _chunks(ids)
+            for chunk in in_chunks(ids)
             for pk in Paper.objects.filter(arxiv_id__in=chunk).values_list("pk", flat=True)
         }
         described = {r.arxiv_id for r in records if r.paper}
@@ -220,12 +221,12 @@ def upsert_listings(records: Sequence[ListingRecord]) -> UpsertCounts:
         organizations = _organizations(records)
         papers = {
             p.arxiv_id: p
-            for chunk in _chunks(ids)
+            for chunk in in_chunks(ids)
             for p in Paper.objects.filter(arxiv_id__in=chunk)
         }
         listings = {
             listing.paper_id: listing
-            for chunk in _chunks(ids)
+            for chunk in in_chunks(ids)
             for listing in DailyListing.objects.filter(paper_id__in=chunk)
         }
         for record in records:
@@ -326,9 +327,9 @@ class SubmissionRefused(Exception):
 
 def submit_to_daily_list(user, paper: Paper, today: date) -> DailyListing:
     """Put a paper on ``today``'s list for ``user``, by the rules in settings."""
-    if hasattr(paper, "listing"):
+    if (listing := paper.daily_listing) is not None:
         raise SubmissionRefused(
-            f"{paper.arxiv_id} is already on the daily list of {paper.listing.date}", status=409
+            f"{paper.arxiv_id} is already on the daily list of {listing.date}", status=409
         )
     max_age = settings.SUBMISSION_MAX_AGE_DAYS
     if paper.published is None or (today - paper.published).days > max_age:

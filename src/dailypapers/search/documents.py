@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from dailypapers.papers.models import Authorship, Paper
+from dailypapers.papers.services import in_chunks
 
 
 @dataclass(frozen=True)
@@ -71,9 +72,9 @@ def changed_documents(
 def _documents(rows: list[tuple]) -> list[SearchDocument]:
     ids = [row[0] for row in rows]
     authors: dict[str, list[str]] = {arxiv_id: [] for arxiv_id in ids}
-    for start in range(0, len(ids), 900):
+    for chunk in in_chunks(ids):
         for paper_id, name in (
-            Authorship.objects.filter(paper_id__in=ids[start : start + 900])
+            Authorship.objects.filter(paper_id__in=chunk)
             .order_by("paper_id", "position")
             .values_list("paper_id", "author__name")
         ):

@@ -13,6 +13,7 @@ from typing import Literal
 from django.db.models import Q
 
 from dailypapers.papers.models import Authorship, Paper
+from dailypapers.papers.services import in_chunks
 
 from . import backends
 from .documents import SearchFilters
@@ -126,13 +127,12 @@ def rank(
                 "embedded): these are keyword matches only."
             )
         elif text := query.semantic_text:
+            # The vector index knows no filters: with some, fetch more and keep those that pass.
+            vector = backends.embedder().embed_query(text)
+            semantic = vectors.search(vector, limit * 4 if filters else limit)
             if filters:
-                # The vector index knows no filters: fetch more, keep those that pass.
-                found = vectors.search(backends.embedder().embed_query(text), limit * 4)
-                allowed = _allowed(found, filters)
-                semantic = [(pid, score) for pid, score in found if pid in allowed][:limit]
-            else:
-                semantic = vectors.search(backends.embedder().embed_query(text), limit)
+                allowed = _allowed(semantic, filters)
+                semantic = [(pid, score) for pid, score in semantic if pid in allowed][:limit]
     if mode == "keyword":
         return keyword, notices
     if mode == "semantic":
@@ -142,14 +142,13 @@ def rank(
 
 def _allowed(found: list[tuple[str, float]], filters: SearchFilters) -> set[str]:
     ids = [pid for pid, _ in found]
-    allowed: set[str] = set()
-    for start in range(0, len(ids), 900):
-        allowed.update(
-            Paper.objects.filter(
-                filter_q(filters), arxiv_id__in=ids[start : start + 900]
-            ).values_list("arxiv_id", flat=True)
+    return {
+        pid
+        for chunk in in_chunks(ids)
+        for pid in Paper.objects.filter(filter_q(filters), arxiv_id__in=chunk).values_list(
+            "arxiv_id", flat=True
         )
-    return allowed
+    }
 
 
 def search(
@@ -167,7 +166,7 @@ def search(
     query = parse_query(text)
     results = SearchResults(query=query, mode=mode)
     if query.arxiv_id:
-        paper = Paper.objects.select_related("organization").filter(pk=query.arxiv_id).first()
+        paper = Paper.objects.for_cards().filter(pk=query.arxiv_id).first()
         if paper is None:
             results.unknown_arxiv_id = query.arxiv_id
             results.notices.append(f"arXiv:{query.arxiv_id} is not in the catalog yet.")
