@@ -8,13 +8,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404
 
 from dailypapers.papers.arxiv_ids import InvalidArxivId, normalize_arxiv_id
-from dailypapers.papers.listings import (
-    InvalidPeriod,
-    daily_listings,
-    parse_day,
-    parse_month,
-    parse_week,
-)
+from dailypapers.papers.listings import InvalidPeriod, daily_listings, parse_period
 from dailypapers.papers.models import DailyListing, Paper, Upvote
 from dailypapers.search.service import search
 
@@ -43,13 +37,10 @@ def paper_bibtex(request: HttpRequest, arxiv_id: str) -> HttpResponse:
 
 def daily_bibtex(request: HttpRequest) -> HttpResponse:
     """?date=YYYY-MM-DD, ?week=YYYY-Www or ?month=YYYY-MM (default: the latest listings)."""
-    period = None
-    for name, parse in (("date", parse_day), ("week", parse_week), ("month", parse_month)):
-        if name in request.GET:
-            try:
-                period = parse(request.GET[name])
-            except InvalidPeriod as error:
-                return HttpResponseBadRequest(str(error))
+    try:
+        period = parse_period(*(request.GET.get(name) for name in ("date", "week", "month")))
+    except InvalidPeriod as error:
+        return HttpResponseBadRequest(str(error))
     listings = daily_listings(period)
     return _bibtex([listing.paper for listing in listings[:MAX_ENTRIES]], "daily-papers")
 

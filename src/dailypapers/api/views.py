@@ -15,13 +15,7 @@ from ninja.security import HttpBearer
 from dailypapers.community.models import ApiToken
 from dailypapers.ingest.arxiv_api import ArxivUnavailable, fetch_papers
 from dailypapers.papers.arxiv_ids import InvalidArxivId, normalize_arxiv_id
-from dailypapers.papers.listings import (
-    InvalidPeriod,
-    daily_listings,
-    parse_day,
-    parse_month,
-    parse_week,
-)
+from dailypapers.papers.listings import InvalidPeriod, daily_listings, parse_period
 from dailypapers.papers.models import Paper
 from dailypapers.papers.services import (
     SubmissionRefused,
@@ -91,19 +85,8 @@ def _link_next(request: HttpRequest, response: HttpResponse, page: int) -> None:
 @api.get("/daily_papers", response={200: list[dict], 400: Message}, summary="Daily papers")
 def daily_papers(request: HttpRequest, response: HttpResponse, params: Query[DailyParams]):
     """Listings of a day, an ISO week or a month (by listing date), or the most recent."""
-    given = [
-        (text, parse)
-        for text, parse in (
-            (params.date, parse_day),
-            (params.week, parse_week),
-            (params.month, parse_month),
-        )
-        if text is not None
-    ]
-    if len(given) > 1:
-        raise HttpError(400, "give at most one of date, week and month")
     try:
-        period = given[0][1](given[0][0]) if given else None
+        period = parse_period(params.date, params.week, params.month)
     except InvalidPeriod as error:
         raise HttpError(400, str(error)) from None
     listings = daily_listings(period, submitter=params.submitter or "", sort=params.sort)

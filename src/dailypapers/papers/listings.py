@@ -51,6 +51,20 @@ def parse_month(text: str) -> Period:
     return Period(first, following - timedelta(days=1))
 
 
+def parse_period(
+    date: str | None = None, week: str | None = None, month: str | None = None
+) -> Period | None:
+    """The one period given as a day, an ISO week or a month; None when none is given."""
+    given = [
+        (text, parse)
+        for text, parse in ((date, parse_day), (week, parse_week), (month, parse_month))
+        if text is not None
+    ]
+    if len(given) > 1:
+        raise InvalidPeriod("give at most one of date, week and month")
+    return given[0][1](given[0][0]) if given else None
+
+
 def daily_listings(
     period: Period | None = None, *, submitter: str = "", sort: str = "publishedAt"
 ) -> QuerySet:
