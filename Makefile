@@ -11,7 +11,12 @@ $(BIN)/dailypapers: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-install: $(BIN)/dailypapers
+# KaTeX's stylesheet, script and fonts, served as the site's own static files.
+KATEX := .npm/node_modules/katex/dist/katex.min.js
+$(KATEX):
+	npm install --silent --no-audit --no-fund --prefix .npm katex@0.16.22
+
+install: $(BIN)/dailypapers $(KATEX)
 
 run: install
 	$(BIN)/dailypapers serve

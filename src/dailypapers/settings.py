@@ -48,12 +48,15 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_htmx",
     "dailypapers",
     "dailypapers.papers",
     "dailypapers.ingest",
     "dailypapers.search",
     "dailypapers.community",
     "dailypapers.api",
+    "dailypapers.web",
+    "dailypapers.digests",
 ]
 
 MIDDLEWARE = [
@@ -65,6 +68,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
 ]
 
 ROOT_URLCONF = "dailypapers.urls"
@@ -109,6 +113,18 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+# KaTeX comes from npm at set-up time (`make install`), never from a CDN at run time.
+KATEX_DIR = Path(
+    os.environ.get(
+        "DAILYPAPERS_KATEX_DIR",
+        Path(__file__).resolve().parents[2] / ".npm/node_modules/katex/dist",
+    )
+)
+STATICFILES_DIRS = [("katex", KATEX_DIR)] if KATEX_DIR.is_dir() else []
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "papers"
+LOGOUT_REDIRECT_URL = "papers"
 
 # Django's own names for the mail settings.
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
@@ -119,6 +135,8 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "dailypapers@localhost")
+# The site's public address, for links in emails (no request to take it from there).
+BASE_URL = os.environ.get("DAILYPAPERS_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # Sources. The arXiv endpoints are settings so tests can point them at local servers.
 ARXIV_OAI_URL = os.environ.get("DAILYPAPERS_ARXIV_OAI_URL", "https://oaipmh.arxiv.org/oai")
@@ -149,6 +167,10 @@ EMBEDDING_CACHE = (
 # Submitting a paper to the daily list.
 SUBMISSION_MAX_AGE_DAYS = int(os.environ.get("DAILYPAPERS_SUBMISSION_MAX_AGE_DAYS", "14"))
 SUBMISSIONS_PER_USER_PER_DAY = int(os.environ.get("DAILYPAPERS_SUBMISSIONS_PER_DAY", "5"))
+
+# Trending (papers/trending.py): upvotes decayed by age over a window of days.
+TRENDING_WINDOW_DAYS = int(os.environ.get("DAILYPAPERS_TRENDING_WINDOW_DAYS", "7"))
+TRENDING_GRAVITY = float(os.environ.get("DAILYPAPERS_TRENDING_GRAVITY", "1.5"))
 
 LOGGING = {
     "version": 1,

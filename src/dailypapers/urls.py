@@ -1,13 +1,11 @@
 from django.contrib import admin
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 
-from dailypapers import views
 from dailypapers.api import exports
 from dailypapers.api.feeds import AtomPaperFeed, PaperFeed
 from dailypapers.api.views import api, paper_markdown
 
 urlpatterns = [
-    path("", views.home, name="home"),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     re_path(r"^papers/(?P<arxiv_id>.+)\.md$", paper_markdown, name="paper-markdown"),
@@ -32,3 +30,10 @@ for kind, route in FEEDS:
         path(f"{route}.rss", PaperFeed(), {"kind": kind}, name=f"feed-{kind}-rss"),
         path(f"{route}.atom", AtomPaperFeed(), {"kind": kind}, name=f"feed-{kind}-atom"),
     ]
+
+# Last: the web app ends with the catch-all paper page, /papers/<arxiv id>.
+urlpatterns += [
+    path("", include("dailypapers.community.urls")),
+    path("digests/", include("dailypapers.digests.urls")),
+    path("", include("dailypapers.web.urls")),
+]

@@ -12,7 +12,9 @@ import arxiv
 import requests
 from django.conf import settings
 
+from dailypapers.papers.models import Paper
 from dailypapers.papers.records import InvalidRecord, PaperRecord
+from dailypapers.papers.services import upsert_papers
 
 BATCH_SIZE = 100
 
@@ -94,3 +96,24 @@ def fetch_papers(ids: Sequence[str]) -> Iterator[FetchedBatch]:
                 batch.rejected.append(str(error))
         batch.missing = [arxiv_id for arxiv_id in batch.ids if arxiv_id not in returned]
         yield batch
+
+
+class NotOnArxiv(LookupError):
+    """arXiv has no paper with this id."""
+
+
+def add_paper_from_arxiv(arxiv_id: str) -> Paper:
+    """Fetch one paper (an id without version) into the catalog and index it.
+
+    Raises ArxivUnavailable when arXiv cannot be reached, NotOnArxiv when it
+    has no such paper. The API and the website both add papers through here.
+    """
+    # Imported here: search depends on the catalog, and ingest must import without it.
+    from dailypapers.search.indexing import after_catalog_change
+
+    batch = next(fetch_papers([arxiv_id]))
+    if not batch.records:
+        raise NotOnArxiv(f"{arxiv_id} was not found on arXiv")
+    upsert_papers(batch.records)
+    after_catalog_change()
+    return Paper.objects.get(pk=arxiv_id)

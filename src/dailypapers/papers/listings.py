@@ -71,7 +71,8 @@ def daily_listings(
     """Listings with their papers, newest day first ("publishedAt", the default) or
     most upvoted first ("trending"), within ``period`` when given.
     """
-    listings = DailyListing.objects.select_related(
+    listings = DailyListing.objects.filter(is_hidden=False, paper__is_hidden=False)
+    listings = listings.select_related(
         "paper", "paper__organization", "submitted_by"
     ).prefetch_related(
         Prefetch("paper__authorships", queryset=Authorship.objects.select_related("author"))

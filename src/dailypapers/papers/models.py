@@ -25,6 +25,9 @@ class Author(models.Model):
 
 
 class PaperQuerySet(models.QuerySet):
+    def visible(self) -> "PaperQuerySet":
+        return self.filter(is_hidden=False)
+
     def for_cards(self) -> "PaperQuerySet":
         """With what a list entry shows: organization, listing and submitter, ordered authors."""
         return self.select_related("organization", "listing__submitted_by").prefetch_related(
@@ -62,6 +65,10 @@ class Paper(models.Model):
     # ``upvotes`` is that baseline plus this site's Upvote rows.
     imported_upvotes = models.PositiveIntegerField(default=0)
     upvotes = models.PositiveIntegerField(default=0, db_index=True)
+    # Kept by community.services with each comment posted or removed.
+    comment_count = models.PositiveIntegerField(default=0)
+    # Moderators hide a paper from every list, search, feed and the API.
+    is_hidden = models.BooleanField(default=False)
     # Fingerprint of the imported metadata: a re-import of the same record is a no-op.
     content_hash = models.CharField(max_length=32, blank=True)
     added_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -132,6 +139,8 @@ class DailyListing(models.Model):
     submitter_name = models.CharField(max_length=150, blank=True)
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.LOCAL)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Moderators hide a listing (the paper stays in the catalog and search).
+    is_hidden = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-date", "-paper__upvotes"]

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DigestsConfig(AppConfig):
+    name = "dailypapers.digests"
+    verbose_name = "Email digests"

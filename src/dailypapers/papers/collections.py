@@ -1,0 +1,40 @@
+"""The paper lists beyond the daily list: an organization's, an author's, a user's.
+
+Pages, feeds and exports all read these lists from here, so each is one query shape.
+"""
+
+from django.db.models import QuerySet
+
+from .models import Author, DailyListing, Organization, Paper
+
+NEWEST_FIRST = ("-published", "arxiv_id")
+MOST_UPVOTED_FIRST = ("-upvotes", "-published", "arxiv_id")
+
+
+def organization_papers(org: Organization, *, newest_first: bool = False) -> QuerySet:
+    """Most upvoted first (the organization page), or newest first (its feed)."""
+    order = NEWEST_FIRST if newest_first else MOST_UPVOTED_FIRST
+    return org.papers.visible().for_cards().order_by(*order)
+
+
+def author_papers(author: Author) -> QuerySet:
+    return author.papers.visible().for_cards().order_by(*NEWEST_FIRST)
+
+
+def upvoted_papers(user) -> QuerySet:
+    """The papers ``user`` upvoted, latest upvote first."""
+    return (
+        Paper.objects.visible()
+        .for_cards()
+        .filter(upvote_set__user=user)
+        .order_by("-upvote_set__created_at", "arxiv_id")
+    )
+
+
+def submitted_listings(user) -> QuerySet:
+    """Daily listings ``user`` submitted here, newest first."""
+    return (
+        DailyListing.objects.filter(submitted_by=user, paper__is_hidden=False)
+        .select_related("paper", "paper__organization")
+        .order_by("-date", "paper_id")
+    )

@@ -1,0 +1,396 @@
+"""The website's pages. Thin: every list comes from papers.listings, papers.collections,
+papers.trending or search.service, the same places the API and the feeds read.
+"""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from dailypapers.community.services import verified_author_ids
+from dailypapers.ingest.arxiv_api import ArxivUnavailable, NotOnArxiv, add_paper_from_arxiv
+from dailypapers.papers.arxiv_ids import InvalidArxivId, normalize_arxiv_id
+from dailypapers.papers.collections import (
+    author_papers,
+    organization_papers,
+    submitted_listings,
+    upvoted_papers,
+)
+from dailypapers.papers.listings import (
+    InvalidPeriod,
+    Period,
+    daily_listings,
+    parse_day,
+    parse_month,
+    parse_week,
+)
+from dailypapers.papers.models import Author, DailyListing, Organization, Paper, Upvote
+from dailypapers.papers.services import (
+    SubmissionRefused,
+    add_upvote,
+    remove_upvote,
+    submit_to_daily_list,
+)
+from dailypapers.papers.trending import newest_listed_day, trending_paper_ids
+from dailypapers.search.documents import SearchFilters
+from dailypapers.search.service import search, similar
+
+from .forms import SearchForm, SubmitForm
+
+PAGE_SIZE = 30
+# Deeper than anyone pages by hand; beyond it a page number is a mistake or a crawler.
+MAX_PAGE = 1000
+SORTS = {"upvotes": "trending", "date": "publishedAt"}
+
+
+@dataclass
+class Card:
+    """One entry of a list: the paper, the day it was listed, and the viewer's upvote."""
+
+    paper: Paper
+    listed_on: date | None
+    upvoted: bool
+
+
+def _cards(request: HttpRequest, papers: list[Paper], listed_on: list | None = None) -> list[Card]:
+    upvoted = set()
+    if request.user.is_authenticated and papers:
+        upvoted = set(
+            Upvote.objects.filter(
+                user=request.user, paper_id__in=[p.arxiv_id for p in papers]
+            ).values_list("paper_id", flat=True)
+        )
+    days = listed_on or [getattr(p.daily_listing, "date", None) for p in papers]
+    return [Card(p, day, p.arxiv_id in upvoted) for p, day in zip(papers, days, strict=True)]
+
+
+def _page_number(request: HttpRequest) -> int:
+    text = request.GET.get("p", "1")
+    if not text.isdigit() or not 1 <= int(text) <= MAX_PAGE:
+        raise Http404(f"There is no page {text[:20]!r}: pages are numbered 1 to {MAX_PAGE}.")
+    return int(text)
+
+
+def _page(request: HttpRequest, items, template: str, context: dict) -> HttpResponse:
+    """Render one page of ``items`` (a queryset or list of papers or listings).
+
+    An htmx request for a following page ("more results") gets only the cards.
+    """
+    number = _page_number(request)
+    start = (number - 1) * PAGE_SIZE
+    window = list(items[start : start + PAGE_SIZE + 1])
+    if not window and number > 1:
+        raise Http404(f"Page {number} is past the end of this list.")
+    shown = window[:PAGE_SIZE]
+    if shown and isinstance(shown[0], DailyListing):
+        cards = _cards(request, [x.paper for x in shown], [x.date for x in shown])
+    else:
+        cards = _cards(request, shown)
+    query = request.GET.copy()
+    query["p"] = number + 1
+    context |= {
+        "cards": cards,
+        "page_number": number,
+        "first_rank": start,
+        "more_url": f"{request.path}?{query.urlencode()}" if len(window) > PAGE_SIZE else "",
+    }
+    if request.htmx and number > 1:
+        return render(request, "web/_cards.html", context)
+    return render(request, template, context)
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect("papers")
+
+
+def papers(request: HttpRequest) -> HttpResponse:
+    """/papers: the latest day with listings, or the search page when ``q`` is given."""
+    if "q" in request.GET:
+        return search_page(request)
+    day = newest_listed_day(timezone.localdate())
+    if day is None:
+        return render(request, "web/empty.html", {"paper_count": Paper.objects.count()})
+    return _listing_page(request, "date", day.isoformat(), Period(day, day))
+
+
+def pick_date(request: HttpRequest) -> HttpResponse:
+    """The date picker's target: /papers/date?date=… → /papers/date/…."""
+    text = request.GET.get("date", "")
+    try:
+        parse_day(text)
+    except InvalidPeriod as error:
+        return _bad_request(request, str(error))
+    return redirect("papers-date", day=text)
+
+
+def _parsed(parse, text: str) -> Period:
+    try:
+        return parse(text)
+    except InvalidPeriod as error:
+        raise Http404(str(error)) from None
+
+
+def papers_of_day(request: HttpRequest, day: str) -> HttpResponse:
+    return _listing_page(request, "date", day, _parsed(parse_day, day))
+
+
+def papers_of_week(request: HttpRequest, week: str) -> HttpResponse:
+    return _listing_page(request, "week", week, _parsed(parse_week, week))
+
+
+def papers_of_month(request: HttpRequest, month: str) -> HttpResponse:
+    return _listing_page(request, "month", month, _parsed(parse_month, month))
+
+
+def _neighbours(kind: str, period: Period) -> tuple[str | None, str | None]:
+    """Previous and next page: the nearest listed days, or the adjacent week or month."""
+    if kind == "date":
+        listed = DailyListing.objects.filter(is_hidden=False).values_list("date", flat=True)
+        before = listed.filter(date__lt=period.first).order_by("-date").first()
+        after = listed.filter(date__gt=period.last).order_by("date").first()
+        return (
+            before and reverse("papers-date", args=[before.isoformat()]),
+            after and reverse("papers-date", args=[after.isoformat()]),
+        )
+    before, after = period.first - timedelta(days=1), period.last + timedelta(days=1)
+    if kind == "week":
+        return (
+            reverse(
+                "papers-week", args=[f"{before.isocalendar()[0]}-W{before.isocalendar()[1]:02}"]
+            ),
+            reverse("papers-week", args=[f"{after.isocalendar()[0]}-W{after.isocalendar()[1]:02}"]),
+        )
+    return (
+        reverse("papers-month", args=[f"{before:%Y-%m}"]),
+        reverse("papers-month", args=[f"{after:%Y-%m}"]),
+    )
+
+
+def _title(kind: str, period: Period) -> str:
+    if kind == "date":
+        return f"Daily papers of {period.first:%A, %B} {period.first.day}, {period.first.year}"
+    if kind == "week":
+        return f"Papers of the week {period.first.isocalendar()[1]}, {period.first.year}"
+    return f"Papers of {period.first:%B %Y}"
+
+
+def _listing_page(request: HttpRequest, kind: str, value: str, period: Period) -> HttpResponse:
+    sort = request.GET.get("sort", "upvotes")
+    if sort not in SORTS:
+        return _bad_request(request, "sort is upvotes or date")
+    previous_url, next_url = _neighbours(kind, period)
+    return _page(
+        request,
+        daily_listings(period, sort=SORTS[sort]),
+        "web/listing.html",
+        {
+            "title": _title(kind, period),
+            "kind": kind,
+            "value": value,
+            "period": period,
+            "sort": sort,
+            "previous_url": previous_url,
+            "next_url": next_url,
+            "feed": "daily",
+        },
+    )
+
+
+def _bad_request(request: HttpRequest, message: str) -> HttpResponse:
+    return render(request, "web/error.html", {"message": message}, status=400)
+
+
+def trending(request: HttpRequest) -> HttpResponse:
+    ids = trending_paper_ids(timezone.localdate())
+    number = _page_number(request)
+    shown = ids[(number - 1) * PAGE_SIZE : number * PAGE_SIZE + 1]
+    papers = Paper.objects.for_cards().in_bulk(shown)
+    return _page(
+        request,
+        # _page slices again; give it the same window at the same offset.
+        _Window([papers[i] for i in shown if i in papers], (number - 1) * PAGE_SIZE),
+        "web/trending.html",
+        {
+            "title": "Trending papers",
+            "feed": "trending",
+            "gravity": settings.TRENDING_GRAVITY,
+            "window_days": settings.TRENDING_WINDOW_DAYS,
+        },
+    )
+
+
+class _Window:
+    """A slice of a longer list, addressed with the longer list's indexes."""
+
+    def __init__(self, items: list, offset: int):
+        self.items, self.offset = items, offset
+
+    def __getitem__(self, window: slice) -> list:
+        return self.items[window.start - self.offset : window.stop - self.offset]
+
+
+def search_page(request: HttpRequest) -> HttpResponse:
+    form = SearchForm(request.GET)
+    if not form.is_valid():
+        return render(request, "web/search.html", {"form": form, "query": ""}, status=400)
+    query = form.cleaned_data["q"]
+    number = _page_number(request)
+    results = None
+    if query.strip():
+        results = search(
+            query,
+            SearchFilters(
+                published_from=form.cleaned_data["published_from"],
+                published_until=form.cleaned_data["published_until"],
+                category=form.cleaned_data["category"],
+                organization=form.cleaned_data["organization"],
+            ),
+            sort=form.cleaned_data["sort"] or "relevance",
+            limit=PAGE_SIZE + 1,
+            offset=(number - 1) * PAGE_SIZE,
+        )
+    hits = results.hits if results else []
+    context = {
+        "form": form,
+        "query": query,
+        "results": results,
+        "snippets": {hit.paper.arxiv_id: hit.snippet for hit in hits[:PAGE_SIZE]},
+        "feed": "search",
+        "title": f"Search: {query}" if query else "Search",
+    }
+    # Search as you type replaces the results region alone.
+    as_you_type = request.htmx and request.htmx.target == "results"
+    return _page(
+        request,
+        _Window([hit.paper for hit in hits], (number - 1) * PAGE_SIZE),
+        "web/_search_results.html" if as_you_type else "web/search.html",
+        context,
+    )
+
+
+def paper(request: HttpRequest, arxiv_id: str) -> HttpResponse:
+    try:
+        canonical = normalize_arxiv_id(arxiv_id)
+    except InvalidArxivId as error:
+        raise Http404(str(error)) from None
+    if canonical != arxiv_id:
+        return redirect("paper", arxiv_id=canonical, permanent=True)
+    found = Paper.objects.for_cards().filter(pk=canonical).first()
+    if found is None or (found.is_hidden and not request.user.is_staff):
+        return render(request, "web/paper_unknown.html", {"arxiv_id": canonical}, status=404)
+    card = _cards(request, [found])[0]
+    return render(
+        request,
+        "web/paper.html",
+        {
+            "paper": found,
+            "card": card,
+            "listing": found.daily_listing,
+            "similar": similar(found, limit=6),
+            "verified_author_ids": verified_author_ids(found),
+            "title": found.title,
+        },
+    )
+
+
+@login_required
+@require_POST
+def fetch_paper(request: HttpRequest, arxiv_id: str) -> HttpResponse:
+    try:
+        canonical = normalize_arxiv_id(arxiv_id)
+        add_paper_from_arxiv(canonical)
+    except (InvalidArxivId, NotOnArxiv, ArxivUnavailable) as error:
+        messages.error(request, str(error))
+        return redirect("papers")
+    return redirect("paper", arxiv_id=canonical)
+
+
+@require_POST
+def upvote(request: HttpRequest, arxiv_id: str) -> HttpResponse:
+    """Toggle the viewer's upvote; htmx swaps in the updated button."""
+    if not request.user.is_authenticated:
+        login = f"{reverse('login')}?next={reverse('paper', args=[arxiv_id])}"
+        if request.htmx:
+            return HttpResponse(status=401, headers={"HX-Redirect": login})
+        return redirect(login)
+    target = get_object_or_404(Paper.objects.visible(), pk=arxiv_id)
+    if not add_upvote(request.user, target):
+        remove_upvote(request.user, target)
+    target.refresh_from_db(fields=["upvotes"])
+    if request.htmx:
+        return render(request, "web/_upvote.html", {"card": _cards(request, [target])[0]})
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, {request.get_host()}):
+        back = target.get_absolute_url()
+    return redirect(back)
+
+
+@login_required
+def submit(request: HttpRequest) -> HttpResponse:
+    """Submit a paper to today's daily list by arXiv id or URL; a refusal says why."""
+    form = SubmitForm(request.POST or None)
+    status = 200
+    if form.is_valid():
+        arxiv_id = form.cleaned_data["arxiv_id"]
+        try:
+            found = Paper.objects.filter(pk=arxiv_id).first() or add_paper_from_arxiv(arxiv_id)
+            submit_to_daily_list(request.user, found, timezone.localdate())
+        except (SubmissionRefused, NotOnArxiv, ArxivUnavailable) as refusal:
+            form.add_error("arxiv_id", str(refusal))
+            status = getattr(refusal, "status", 400)
+        else:
+            messages.success(request, f"{found.title} is on today's daily list.")
+            return redirect(found)
+    elif request.method == "POST":
+        status = 400
+    rules = {
+        "max_age_days": settings.SUBMISSION_MAX_AGE_DAYS,
+        "per_day": settings.SUBMISSIONS_PER_USER_PER_DAY,
+    }
+    return render(request, "web/submit.html", {"form": form, **rules}, status=status)
+
+
+def organization(request: HttpRequest, slug: str) -> HttpResponse:
+    org = get_object_or_404(Organization, slug=slug)
+    return _page(
+        request,
+        organization_papers(org),
+        "web/organization.html",
+        {"organization": org, "title": org.name, "feed": "organization", "feed_arg": org.slug},
+    )
+
+
+def author(request: HttpRequest, name: str) -> HttpResponse:
+    person = get_object_or_404(Author, name=name)
+    return _page(
+        request,
+        author_papers(person),
+        "web/author.html",
+        {"author": person, "title": person.name, "feed": "author", "feed_arg": person.name},
+    )
+
+
+def profile(request: HttpRequest, username: str) -> HttpResponse:
+    person = get_object_or_404(get_user_model(), username=username, is_active=True)
+    submitted = list(submitted_listings(person)[:PAGE_SIZE])
+    return _page(
+        request,
+        upvoted_papers(person),
+        "web/profile.html",
+        {
+            "person": person,
+            "submitted": submitted,
+            "title": person.username,
+            "feed": "upvotes",
+            "feed_arg": person.username,
+        },
+    )
