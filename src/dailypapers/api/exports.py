@@ -7,6 +7,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404
 
+from dailypapers.community.models import Comment
+from dailypapers.digests.subscriptions import export_for_user
 from dailypapers.papers.arxiv_ids import InvalidArxivId, normalize_arxiv_id
 from dailypapers.papers.listings import InvalidPeriod, daily_listings, parse_period
 from dailypapers.papers.models import DailyListing, Paper, Upvote
@@ -72,7 +74,17 @@ def my_data(request: HttpRequest) -> HttpResponse:
             {"paper": listing.paper_id, "date": listing.date.isoformat()}
             for listing in DailyListing.objects.filter(submitted_by=user).order_by("date")
         ],
-        # Comments and digest subscriptions join this export when those features land.
+        "comments": [
+            {
+                "paper": comment.paper_id,
+                "body": comment.body,
+                "created_at": iso(comment.created_at),
+                "edited_at": iso(comment.edited_at),
+                "removed": comment.is_removed,
+            }
+            for comment in Comment.objects.filter(author=user).order_by("created_at", "id")
+        ],
+        "digest_subscriptions": export_for_user(user),
     }
     response = HttpResponse(
         json.dumps(data, indent=2, ensure_ascii=False), content_type="application/json"

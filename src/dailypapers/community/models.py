@@ -1,4 +1,7 @@
-"""Accounts' belongings: API tokens (upvotes and listings live in the catalog)."""
+"""Accounts' belongings: API tokens, comments, authorship claims, organization memberships.
+
+Upvotes and listings live in the catalog (papers.models).
+"""
 
 import hashlib
 import secrets
@@ -6,6 +9,8 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+from dailypapers.papers.models import Author, Organization, Paper
 
 TOKEN_PREFIX = "dp_"
 
@@ -53,3 +58,99 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} …{self.hint} {self.name}".strip()
+
+
+class Comment(models.Model):
+    """A comment on a paper, in Markdown; removing one keeps the row and hides its body."""
+
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comments"
+    )
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    is_removed = models.BooleanField(default=False)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["paper", "created_at"], name="comment_paper_created"),
+            # The rate limit counts a user's recent comments.
+            models.Index(fields=["author", "created_at"], name="comment_author_created"),
+        ]
+        permissions = [("moderate_comments", "Can remove any comment")]
+
+    def __str__(self) -> str:
+        return f"{self.author} on {self.paper_id}: {self.body[:40]}"
+
+
+class AuthorshipClaim(models.Model):
+    """A user's request to be recognised as one of a paper's authors; staff decide."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="authorship_claims"
+    )
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="authorship_claims")
+    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="claims")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # A person is one author of a paper: one claim per user and paper, and a
+            # decision stands (a rejected user does not re-ask; staff can change it).
+            models.UniqueConstraint(fields=["user", "paper"], name="one_claim_per_user_and_paper"),
+            # Only one account can be the verified holder of an author's name on a paper.
+            models.UniqueConstraint(
+                fields=["paper", "author"],
+                condition=models.Q(status="approved"),
+                name="one_approved_claim_per_author",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} as {self.author} on {self.paper_id} ({self.status})"
+
+
+class Membership(models.Model):
+    """A user belongs to an organization and may link papers to it."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="memberships"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["organization__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organization"], name="one_membership")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.organization}"

@@ -1,0 +1,96 @@
+"""Signing up, and the signed-in user's settings: name, email, API tokens."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render, resolve_url
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from ..decorators import login_required
+from ..forms import AccountForm, SignupForm, TokenForm
+from ..models import ApiToken
+
+
+def _safe_next(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next", "")
+    if url_has_allowed_host_and_scheme(
+        target, {request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return resolve_url(settings.LOGIN_REDIRECT_URL)
+
+
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect(_safe_next(request))
+    form = SignupForm(request.POST or None)
+    if form.is_valid():
+        user = form.save()
+        login(request, user)
+        messages.success(request, f"Welcome, {user.username}!")
+        return redirect(_safe_next(request))
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "community/signup.html",
+        {"form": form, "next": request.POST.get("next") or request.GET.get("next", "")},
+        status=status,
+    )
+
+
+def _settings_page(
+    request: HttpRequest,
+    account_form: AccountForm | None = None,
+    token_form: TokenForm | None = None,
+    new_token: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    return render(
+        request,
+        "community/settings.html",
+        {
+            "account_form": account_form or AccountForm(instance=request.user),
+            "token_form": token_form or TokenForm(),
+            "tokens": ApiToken.objects.filter(user=request.user).order_by("-created_at"),
+            "new_token": new_token,
+            "title": "Settings",
+        },
+        status=status,
+    )
+
+
+@login_required
+def settings_page(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        return _settings_page(request)
+    form = AccountForm(request.POST, instance=request.user)
+    if not form.is_valid():
+        return _settings_page(request, account_form=form, status=400)
+    form.save()
+    messages.success(request, "Your settings are saved.")
+    return redirect("settings")
+
+
+@login_required
+@require_POST
+def create_token(request: HttpRequest) -> HttpResponse:
+    form = TokenForm(request.POST)
+    if not form.is_valid():
+        return _settings_page(request, token_form=form, status=400)
+    _, plain = ApiToken.objects.issue(
+        request.user, form.cleaned_data["name"], can_write=not form.cleaned_data["read_only"]
+    )
+    # Rendered, not redirected: the plain token is never stored, so this response
+    # is the one chance to show it.
+    return _settings_page(request, new_token=plain)
+
+
+@login_required
+@require_POST
+def revoke_token(request: HttpRequest, pk: int) -> HttpResponse:
+    token = get_object_or_404(ApiToken, pk=pk, user=request.user)
+    token.delete()
+    messages.success(request, f"Token …{token.hint} is revoked.")
+    return redirect("settings")
