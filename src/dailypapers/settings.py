@@ -122,6 +122,16 @@ KATEX_DIR = Path(
 )
 STATICFILES_DIRS = [("katex", KATEX_DIR)] if KATEX_DIR.is_dir() else []
 
+# Sign-up, password change and reset refuse weak passwords (Django's validators).
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": f"django.contrib.auth.password_validation.{name}"}
+    for name in [
+        "UserAttributeSimilarityValidator",
+        "MinimumLengthValidator",
+        "CommonPasswordValidator",
+        "NumericPasswordValidator",
+    ]
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "papers"
 LOGOUT_REDIRECT_URL = "papers"
