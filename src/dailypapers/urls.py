@@ -37,3 +37,7 @@ urlpatterns += [
     path("digests/", include("dailypapers.digests.urls")),
     path("", include("dailypapers.web.urls")),
 ]
+
+handler400 = "dailypapers.web.errors.bad_request"
+handler403 = "dailypapers.web.errors.permission_denied"
+handler404 = "dailypapers.web.errors.page_not_found"

@@ -1,5 +1,6 @@
 """RSS and Atom feeds: valid, with correct dates, ids, links and escaped content."""
 
+import re
 from datetime import date
 
 import feedparser
@@ -116,7 +117,29 @@ def test_empty_search_feed_is_valid_and_empty(client, db):
     assert feed.entries == []
 
 
-def test_home_page_advertises_its_feeds_to_feed_readers(client, db):
-    page = client.get("/").content.decode()
-    assert '<link rel="alternate" type="application/rss+xml"' in page
-    assert 'href="/feeds/daily.rss"' in page and 'href="/feeds/daily.atom"' in page
+@pytest.mark.parametrize(
+    "page, feed",
+    [
+        ("/papers", "/feeds/daily"),
+        ("/papers/date/2024-03-04", "/feeds/daily"),
+        ("/papers/week/2024-W10", "/feeds/daily"),
+        ("/papers/month/2024-03", "/feeds/daily"),
+        ("/papers/trending", "/feeds/trending"),
+        ("/papers?q=quantization", "/feeds/search"),
+        ("/organizations/acme", "/feeds/organizations/acme"),
+        ("/authors/Ada%20Lovelace", "/feeds/authors/Ada%20Lovelace"),
+        ("/users/reader", "/feeds/users/reader/upvotes"),
+    ],
+)
+def test_every_page_with_a_feed_advertises_it_to_feed_readers(client, catalog, page, feed):
+    html = client.get(page).content.decode()
+    for kind, media_type in (("rss", "application/rss+xml"), ("atom", "application/atom+xml")):
+        advertised = re.search(
+            rf'<link rel="alternate" type="{re.escape(media_type)}" title="[^"]*" href="([^"]+)">',
+            html,
+        )
+        assert advertised, f"{page} has no {kind} link"
+        url = advertised[1].replace("&amp;", "&")
+        assert url.startswith(f"{feed}.{kind}"), url
+        _, parsed = parse(client, url)
+        assert parsed.entries, url
