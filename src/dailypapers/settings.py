@@ -188,3 +188,25 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# Email digests (docs/digests.md).
+# "HH:MM" in TIME_ZONE: `serve` then runs `digest send` every day at that time.
+DIGEST_TIME = os.environ.get("DAILYPAPERS_DIGEST_TIME", "")
+# The weekly digest is due from this day on, once per ISO week.
+DIGEST_WEEKLY_DAY = os.environ.get("DAILYPAPERS_DIGEST_WEEKLY_DAY", "monday")
+DIGEST_CONFIRM_MAX_AGE_DAYS = int(os.environ.get("DAILYPAPERS_DIGEST_CONFIRM_DAYS", "7"))
+DIGEST_MANAGE_MAX_AGE_DAYS = int(os.environ.get("DAILYPAPERS_DIGEST_MANAGE_DAYS", "90"))
+# Subscribe requests (each mails a confirmation link): per address and per client network.
+DIGEST_RATE_PER_ADDRESS = os.environ.get("DAILYPAPERS_DIGEST_RATE_PER_ADDRESS", "3/day")
+DIGEST_RATE_PER_CLIENT = os.environ.get("DAILYPAPERS_DIGEST_RATE_PER_CLIENT", "20/hour")
+# Behind a reverse proxy, the client is the last address it appends to X-Forwarded-For.
+DIGEST_TRUST_X_FORWARDED_FOR = env_bool("DAILYPAPERS_TRUST_X_FORWARDED_FOR", False)
+# Temporary SMTP failures: retries per message, first delay in seconds (doubling).
+DIGEST_SEND_RETRIES = int(os.environ.get("DAILYPAPERS_DIGEST_RETRIES", "3"))
+DIGEST_RETRY_DELAY = float(os.environ.get("DAILYPAPERS_DIGEST_RETRY_DELAY", "2"))
+# Permanent failures (5xx) in a row before a subscription is suspended.
+DIGEST_MAX_BOUNCES = int(os.environ.get("DAILYPAPERS_DIGEST_MAX_BOUNCES", "3"))
+# One `digest send` at a time per SQLite data dir (PostgreSQL uses an advisory lock).
+DIGEST_LOCK_FILE = DATA_DIR / "digest-send.lock"
+# Django waits forever on a silent SMTP server without it.
+EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", "30"))

@@ -60,6 +60,12 @@ class Command(BaseCommand):
             if no_indexer
             else subprocess.Popen([sys.executable, "-m", "dailypapers", "index", "--watch", "60"])
         )
+        # Email digests every day at DAILYPAPERS_DIGEST_TIME (docs/digests.md).
+        digests = (
+            subprocess.Popen([sys.executable, "-m", "dailypapers", "digest", "schedule"])
+            if settings.DIGEST_TIME
+            else None
+        )
         # gunicorn's workers and threads already keep every core busy: one thread
         # per request for BLAS and the embedding model, or they fight over the cores.
         os.environ.update(
@@ -80,6 +86,9 @@ class Command(BaseCommand):
             if indexer:
                 indexer.terminate()
                 indexer.wait(timeout=30)
+            if digests:
+                digests.terminate()
+                digests.wait(timeout=30)
 
     def offer_first_content(self) -> None:
         since = (date.today() - timedelta(days=settings.HARVEST_DAYS)).isoformat()

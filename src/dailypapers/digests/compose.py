@@ -1,0 +1,238 @@
+"""What a digest says: the top trending papers, then a section per followed item.
+
+One ``Composer`` serves a whole run: the trending list, each followed item's
+new papers and each paper's rendered entry are computed once and shared by
+every subscriber who needs them; per subscriber remain only the removal of
+papers already sent and two small template renders.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.safestring import mark_safe
+
+from dailypapers.papers.models import Authorship, Organization, Paper
+from dailypapers.papers.services import in_chunks
+from dailypapers.papers.trending import trending_paper_ids
+from dailypapers.search.documents import SearchFilters
+from dailypapers.search.service import MAX_LIMIT, filter_q, search_page
+
+from .models import Follow, SentPaper, Subscription
+from .subscriptions import absolute_url, follow_page_url
+
+# Trending papers considered, before removing those a subscriber already has.
+TRENDING_POOL = 100
+# New papers kept per followed item, best first, before the same removal.
+CANDIDATES = 100
+# A saved search asks the keyword engine for papers published this long before
+# the last digest: enough for arXiv's announcement delay, then filtered exactly
+# on when the catalog added them.
+SEARCH_LOOKBACK_DAYS = 7
+EXCERPT_CHARS = 200
+SHOWN_AUTHORS = 3
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A paper as a digest lists it, rendered once per run."""
+
+    arxiv_id: str
+    title: str
+    html: str
+    text: str
+
+
+@dataclass
+class Section:
+    heading: str
+    url: str
+    entries: list[Entry] = field(default_factory=list)
+
+
+@dataclass
+class ComposedDigest:
+    subject: str
+    sections: list[Section]
+
+    @property
+    def paper_ids(self) -> list[str]:
+        return [entry.arxiv_id for section in self.sections for entry in section.entries]
+
+
+def one_line(text: str) -> str:
+    """Whitespace collapsed: arXiv titles contain line breaks, which headers must not."""
+    return " ".join(text.split())
+
+
+def excerpt(abstract: str) -> str:
+    """The abstract's first sentence, or its first EXCERPT_CHARS characters."""
+    text = one_line(abstract)
+    end = text.find(". ", 40)
+    if 0 < end < EXCERPT_CHARS:
+        return text[: end + 1]
+    if len(text) <= EXCERPT_CHARS:
+        return text
+    return text[:EXCERPT_CHARS].rsplit(" ", 1)[0] + "…"
+
+
+class Composer:
+    def __init__(self, *, today: date, cutoff: datetime):
+        """Digests of ``today``, with papers the catalog added up to ``cutoff``."""
+        self.today = today
+        self.cutoff = cutoff
+        self._trending: list[str] | None = None
+        self._matches: dict[tuple[str, str, datetime], list[str]] = {}
+        self._entries: dict[str, Entry] = {}
+        self._organizations: dict[str, str] = {}
+
+    def compose(self, subscription: Subscription, follows: list[Follow]) -> ComposedDigest | None:
+        """The subscriber's digest, or None when it would list nothing."""
+        since = subscription.covered_until or subscription.confirmed_at or self.cutoff
+        wanted = [("Trending", absolute_url(reverse("papers-trending")), self.trending())]
+        for follow in follows:
+            wanted.append(
+                (
+                    self.heading(follow),
+                    follow_page_url(follow.kind, follow.value),
+                    self.matches(follow.kind, follow.value, since),
+                )
+            )
+        taken = self.already_sent(subscription, {pid for *_, ids in wanted for pid in ids})
+        chosen_sections = []
+        for heading, url, ids in wanted:
+            chosen = [pid for pid in ids if pid not in taken][: subscription.paper_count]
+            taken.update(chosen)
+            if chosen:
+                chosen_sections.append((heading, url, chosen))
+        if not chosen_sections:
+            return None
+        self._load_entries([pid for *_, ids in chosen_sections for pid in ids])
+        sections = [
+            Section(heading, url, [self._entries[pid] for pid in ids if pid in self._entries])
+            for heading, url, ids in chosen_sections
+        ]
+        return ComposedDigest(self.subject(subscription, sections), sections)
+
+    def render(
+        self, subscription: Subscription, digest: ComposedDigest, *, manage: str, unsubscribe: str
+    ) -> tuple[str, str]:
+        """The plain-text and HTML bodies."""
+        context = {
+            "sections": digest.sections,
+            "period": self.period_label(subscription.frequency),
+            "manage_url": manage,
+            "unsubscribe_url": unsubscribe,
+            "site_url": settings.BASE_URL,
+            "email": subscription.email,
+        }
+        return (
+            render_to_string("digests/email/digest.txt", context),
+            render_to_string("digests/email/digest.html", context),
+        )
+
+    def trending(self) -> list[str]:
+        if self._trending is None:
+            self._trending = trending_paper_ids(self.today)[:TRENDING_POOL]
+        return self._trending
+
+    def matches(self, kind: str, value: str, since: datetime) -> list[str]:
+        """Papers added after ``since`` (up to the run's cutoff) that ``kind: value`` matches."""
+        key = (kind, value, since)
+        if key not in self._matches:
+            self._matches[key] = self._find(kind, value, since)
+        return self._matches[key]
+
+    def _find(self, kind: str, value: str, since: datetime) -> list[str]:
+        new = Paper.objects.visible().filter(added_at__gt=since, added_at__lte=self.cutoff)
+        if kind == Follow.Kind.SEARCH:
+            # Keyword matching: the words of the query, as the reader typed them. (The
+            # semantic half of hybrid search always returns neighbours, relevant or not.)
+            filters = SearchFilters(published_from=since.date() - timedelta(SEARCH_LOOKBACK_DAYS))
+            found = [
+                pid for pid, _ in search_page(value, filters, mode="keyword", limit=MAX_LIMIT).page
+            ]
+            fresh = set(new.filter(arxiv_id__in=found).values_list("arxiv_id", flat=True))
+            return [pid for pid in found if pid in fresh][:CANDIDATES]
+        if kind == Follow.Kind.CATEGORY:
+            new = new.filter(filter_q(SearchFilters(category=value)))
+        elif kind == Follow.Kind.ORGANIZATION:
+            new = new.filter(organization__slug=value)
+        elif kind == Follow.Kind.AUTHOR:
+            new = new.filter(authorships__author__name=value)
+        else:
+            return []
+        ranked = new.order_by("-upvotes", "-published", "arxiv_id")
+        return list(ranked.values_list("arxiv_id", flat=True)[:CANDIDATES])
+
+    @staticmethod
+    def already_sent(subscription: Subscription, candidates: set[str]) -> set[str]:
+        sent = set()
+        for chunk in in_chunks(sorted(candidates)):
+            sent.update(
+                SentPaper.objects.filter(subscription=subscription, paper_id__in=chunk).values_list(
+                    "paper_id", flat=True
+                )
+            )
+        return sent
+
+    def heading(self, follow: Follow) -> str:
+        if follow.kind == Follow.Kind.CATEGORY:
+            return f"New in {follow.value}"
+        if follow.kind == Follow.Kind.ORGANIZATION:
+            if follow.value not in self._organizations:
+                org = Organization.objects.filter(slug=follow.value).first()
+                self._organizations[follow.value] = org.name if org else follow.value
+            return f"New from {self._organizations[follow.value]}"
+        if follow.kind == Follow.Kind.AUTHOR:
+            return f"New by {follow.value}"
+        return f"New for “{follow.value}”"
+
+    def period_label(self, frequency: str) -> str:
+        if frequency == Subscription.Frequency.WEEKLY:
+            year, week, _ = self.today.isocalendar()
+            return f"week {week} of {year}"
+        return f"{self.today:%A} {self.today.day} {self.today:%B %Y}"
+
+    def subject(self, subscription: Subscription, sections: list[Section]) -> str:
+        kind = "Weekly" if subscription.frequency == Subscription.Frequency.WEEKLY else "Daily"
+        count = sum(len(section.entries) for section in sections)
+        first = sections[0].entries[0].title if sections[0].entries else ""
+        if len(first) > 80:
+            first = first[:80].rsplit(" ", 1)[0] + "…"
+        more = f" and {count - 1} more" if count > 1 else ""
+        return f"{kind} papers: {first}{more}"
+
+    def _load_entries(self, ids: list[str]) -> None:
+        missing = sorted({pid for pid in ids if pid not in self._entries})
+        for chunk in in_chunks(missing):
+            authors: dict[str, list[str]] = {}
+            for paper_id, name in (
+                Authorship.objects.filter(paper_id__in=chunk, position__lte=SHOWN_AUTHORS)
+                .order_by("paper_id", "position")
+                .values_list("paper_id", "author__name")
+            ):
+                authors.setdefault(paper_id, []).append(name)
+            rows = Paper.objects.filter(arxiv_id__in=chunk).values_list(
+                "arxiv_id", "title", "abstract", "upvotes", "organization__name"
+            )
+            for arxiv_id, title, abstract, upvotes, organization in rows:
+                names = authors.get(arxiv_id, [])
+                byline = ", ".join(names[:SHOWN_AUTHORS])
+                if len(names) > SHOWN_AUTHORS:
+                    byline += " et al."
+                context = {
+                    "title": one_line(title),
+                    "byline": " · ".join(part for part in (organization, byline) if part),
+                    "upvotes": upvotes,
+                    "excerpt": excerpt(abstract),
+                    "url": absolute_url(f"/papers/{arxiv_id}"),
+                }
+                self._entries[arxiv_id] = Entry(
+                    arxiv_id,
+                    context["title"],
+                    mark_safe(render_to_string("digests/email/_paper.html", context)),
+                    render_to_string("digests/email/_paper.txt", context),
+                )

@@ -1,0 +1,316 @@
+"""Sending due digests exactly once, with retries, bounces and one run at a time.
+
+For each due (subscription, period) a Digest row is written before the
+message goes out and marked ``sent`` in the same transaction that records the
+papers it listed, right after the SMTP server accepts it. A run killed at any
+point leaves every digest either ``sent`` or still owed, and the next run
+sends what is owed. The one window no SMTP client can close is between the
+server's "250 accepted" and that commit (a millisecond): a kill exactly there
+sends that one digest again (docs/digests.md).
+"""
+
+import fcntl
+import logging
+import smtplib
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from email.utils import make_msgid
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from . import throttle
+from .compose import ComposedDigest, Composer
+from .models import Digest, SentPaper, Subscription
+from .subscriptions import manage_url, unsubscribe_url
+
+logger = logging.getLogger(__name__)
+
+DONE = (Digest.Status.SENT, Digest.Status.EMPTY, Digest.Status.FAILED)
+BATCH = 500
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# Any 64-bit number of our own: PostgreSQL advisory locks are per database.
+ADVISORY_LOCK = 0x6469676573747321
+
+
+class SendAborted(Exception):
+    """The run cannot go on (SMTP server unreachable, sender refused, another run):
+    what was not sent stays owed to the next run."""
+
+
+@dataclass
+class Report:
+    sent: int = 0
+    empty: int = 0
+    failed: int = 0
+    deferred: int = 0
+    suspended: int = 0
+    # Interrupted mid-send by an earlier run, composed and sent again now.
+    resumed: int = 0
+    retries: int = 0
+    periods: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return (
+            f"{', '.join(self.periods) or 'nothing due'}: {self.sent} sent, {self.empty} empty "
+            f"(not sent), {self.failed} refused, {self.deferred} deferred to the next run, "
+            f"{self.suspended} suspended, {self.retries} retries"
+        )
+
+
+def due_periods(today: date, only: str | None = None) -> dict[str, str]:
+    """Frequency -> period key of the digests due on ``today``.
+
+    Daily digests go out on weekdays. The weekly one is due from
+    DIGEST_WEEKLY_DAY to the end of the ISO week, so a missed day catches up.
+    """
+    periods = {}
+    weekly_day = WEEKDAYS.index(settings.DIGEST_WEEKLY_DAY[:3].lower())
+    if only in (None, "daily") and today.weekday() < 5:
+        periods["daily"] = f"daily:{today.isoformat()}"
+    if only in (None, "weekly") and today.weekday() >= weekly_day:
+        year, week, _ = today.isocalendar()
+        periods["weekly"] = f"weekly:{year}-W{week:02d}"
+    return periods
+
+
+@contextmanager
+def one_run_at_a_time() -> Iterator[None]:
+    """Refuse to start beside another run (cron and `serve` both scheduling, say).
+
+    Both locks vanish with the process, so a killed run never blocks the next.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [ADVISORY_LOCK])
+            if not cursor.fetchone()[0]:
+                raise SendAborted("another `digest send` is running on this database")
+        try:
+            yield
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [ADVISORY_LOCK])
+        return
+    with open(settings.DIGEST_LOCK_FILE, "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise SendAborted("another `digest send` is running on this data dir") from None
+        yield
+
+
+@dataclass
+class Outcome:
+    delivered: bool
+    # 5xx: the server refused for good; else a temporary failure that outlived the retries.
+    permanent: bool = False
+    error: str = ""
+
+
+class Mailer:
+    """One SMTP connection for the run; temporary failures retried with exponential back-off."""
+
+    def __init__(self, report: Report, sleep: Callable[[float], None] = time.sleep):
+        self.backend = get_connection(fail_silently=False)
+        self.report = report
+        self.sleep = sleep
+
+    def send(self, message: EmailMultiAlternatives) -> Outcome:
+        error, reachable = "", True
+        for attempt in range(settings.DIGEST_SEND_RETRIES + 1):
+            if attempt:
+                self.report.retries += 1
+                self.sleep(settings.DIGEST_RETRY_DELAY * 2 ** (attempt - 1))
+            try:
+                self.backend.open()
+                self.backend.send_messages([message])
+                return Outcome(delivered=True)
+            except (smtplib.SMTPSenderRefused, smtplib.SMTPAuthenticationError) as failure:
+                # Our sender or credentials: every message would fail the same way.
+                self.close()
+                raise SendAborted(f"the SMTP server refuses our sender: {failure}") from None
+            except smtplib.SMTPRecipientsRefused as failure:
+                code, text = next(iter(failure.recipients.values()))
+                error, reachable = _reply(code, text), True
+            except (smtplib.SMTPConnectError, smtplib.SMTPHeloError) as failure:
+                # A greeting refused is about the server, never about this recipient.
+                code, error, reachable = None, _reply(failure.smtp_code, failure.smtp_error), False
+            except smtplib.SMTPResponseException as failure:
+                code, error = failure.smtp_code, _reply(failure.smtp_code, failure.smtp_error)
+                reachable = True
+            except (smtplib.SMTPException, OSError) as failure:
+                # Disconnected, refused, timed out.
+                code, error, reachable = None, f"{type(failure).__name__}: {failure}", False
+            # After any failure the session may be half-way through a transaction
+            # or gone: the next attempt or message starts a fresh one.
+            self.close()
+            if code is not None and 500 <= code < 600:
+                return Outcome(delivered=False, permanent=True, error=error)
+        if not reachable:
+            raise SendAborted(f"cannot reach the SMTP server: {error}")
+        return Outcome(delivered=False, error=error)
+
+    def close(self) -> None:
+        try:
+            self.backend.close()
+        except (smtplib.SMTPException, OSError):
+            self.backend.connection = None
+
+
+def _reply(code: int, text: bytes | str) -> str:
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return f"{code} {text}"
+
+
+def build_message(
+    subscription: Subscription, composer: Composer, digest: ComposedDigest
+) -> EmailMultiAlternatives:
+    manage, unsubscribe = manage_url(subscription.email), unsubscribe_url(subscription.email)
+    text, html = composer.render(subscription, digest, manage=manage, unsubscribe=unsubscribe)
+    message = EmailMultiAlternatives(
+        digest.subject,
+        text,
+        settings.DEFAULT_FROM_EMAIL,
+        [subscription.email],
+        headers={
+            # RFC 8058 one-click unsubscribe: mail clients POST to this URL.
+            "List-Unsubscribe": f"<{unsubscribe}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            "Message-ID": make_msgid("digest", urlsplit(settings.BASE_URL).hostname),
+        },
+    )
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def send_due(
+    *,
+    today: date | None = None,
+    now: datetime | None = None,
+    only: str | None = None,
+    dry_run: bool = False,
+    mailer_sleep: Callable[[float], None] = time.sleep,
+) -> Report:
+    """Send every digest due on ``today``; SendAborted when the run had to stop early."""
+    now = now or timezone.now()
+    today = today or timezone.localdate(now)
+    report = Report()
+    periods = due_periods(today, only)
+    report.periods = list(periods.values())
+    composer = Composer(today=today, cutoff=now)
+    if dry_run:
+        for frequency, period in periods.items():
+            for subscription in _due(frequency, period):
+                digest = composer.compose(subscription, list(subscription.follows.all()))
+                if digest:
+                    report.sent += 1
+                else:
+                    report.empty += 1
+        return report
+    with one_run_at_a_time():
+        throttle.prune(now - timedelta(days=1))
+        mailer = Mailer(report, sleep=mailer_sleep)
+        try:
+            for frequency, period in periods.items():
+                for subscription in _due(frequency, period):
+                    _send_one(subscription, period, composer, mailer, report, now)
+        finally:
+            mailer.close()
+    return report
+
+
+def _due(frequency: str, period: str) -> Iterator[Subscription]:
+    """Active subscriptions of ``frequency`` whose ``period`` digest is not settled yet."""
+    settled = Digest.objects.filter(subscription=OuterRef("pk"), period=period, status__in=DONE)
+    ids = list(
+        Subscription.objects.filter(status=Subscription.Status.ACTIVE, frequency=frequency)
+        .filter(~Exists(settled))
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    for start in range(0, len(ids), BATCH):
+        yield from (
+            Subscription.objects.filter(id__in=ids[start : start + BATCH])
+            .prefetch_related("follows")
+            .order_by("id")
+        )
+
+
+def _send_one(
+    subscription: Subscription,
+    period: str,
+    composer: Composer,
+    mailer: Mailer,
+    report: Report,
+    now: datetime,
+) -> None:
+    record, _ = Digest.objects.get_or_create(subscription=subscription, period=period)
+    if record.status in DONE:
+        return
+    if record.status == Digest.Status.SENDING:
+        report.resumed += 1
+    composed = composer.compose(subscription, list(subscription.follows.all()))
+    if composed is None:
+        with transaction.atomic():
+            Digest.objects.filter(pk=record.pk).update(status=Digest.Status.EMPTY)
+            _covered(subscription, now)
+        report.empty += 1
+        return
+    message = build_message(subscription, composer, composed)
+    record.status = Digest.Status.SENDING
+    record.attempts += 1
+    record.message_id = message.extra_headers["Message-ID"]
+    record.paper_ids = " ".join(composed.paper_ids)
+    record.save(update_fields=["status", "attempts", "message_id", "paper_ids"])
+    try:
+        outcome = mailer.send(message)
+    except SendAborted:
+        Digest.objects.filter(pk=record.pk).update(status=Digest.Status.PENDING)
+        raise
+    if outcome.delivered:
+        with transaction.atomic():
+            Digest.objects.filter(pk=record.pk).update(
+                status=Digest.Status.SENT, sent_at=timezone.now(), error=""
+            )
+            SentPaper.objects.bulk_create(
+                [SentPaper(subscription=subscription, paper_id=pid) for pid in composed.paper_ids],
+                ignore_conflicts=True,
+            )
+            subscription.bounce_count = 0
+            subscription.last_error = ""
+            _covered(subscription, now, "bounce_count", "last_error")
+        report.sent += 1
+    elif outcome.permanent:
+        with transaction.atomic():
+            Digest.objects.filter(pk=record.pk).update(
+                status=Digest.Status.FAILED, error=outcome.error
+            )
+            subscription.bounce_count += 1
+            subscription.last_error = outcome.error
+            fields = ["bounce_count", "last_error"]
+            if subscription.bounce_count >= settings.DIGEST_MAX_BOUNCES:
+                subscription.status = Subscription.Status.SUSPENDED
+                fields.append("status")
+                report.suspended += 1
+            subscription.save(update_fields=fields)
+        report.failed += 1
+        logger.warning("digest to %s refused: %s", subscription.email, outcome.error)
+    else:
+        Digest.objects.filter(pk=record.pk).update(
+            status=Digest.Status.PENDING, error=outcome.error
+        )
+        report.deferred += 1
+
+
+def _covered(subscription: Subscription, now: datetime, *fields: str) -> None:
+    """The next digest lists what the catalog adds after ``now``."""
+    subscription.covered_until = now
+    subscription.save(update_fields=["covered_until", *fields])

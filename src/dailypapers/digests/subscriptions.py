@@ -1,0 +1,247 @@
+"""Subscribing (double opt-in), preferences and unsubscribing.
+
+Asking to subscribe stores nothing but rate-limit counters and sends one email
+with a signed confirmation link; the subscription exists once that link is
+opened. Asking again for an address that is already subscribed sends the same
+kind of link, which then adds what was asked to follow: the web page answers
+the same in both cases, so it tells nobody who subscribes.
+"""
+
+import re
+from urllib.parse import quote
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage
+from django.core.validators import EmailValidator
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from dailypapers.papers.models import Author, Organization
+
+from . import throttle, tokens
+from .models import MAX_EMAIL, Follow, Subscription
+
+PAPER_COUNTS = (3, 5, 10, 20)
+MAX_FOLLOWS = 30
+MAX_QUERY = 200
+# arXiv category codes: cs.LG, math.AP, hep-th, q-bio.NC, astro-ph.CO…
+CATEGORY = re.compile(r"[a-z][a-z-]{1,15}(\.[A-Za-z][A-Za-z-]{0,10})?")
+_validate_email = EmailValidator(message="Enter a valid email address, like you@example.org.")
+
+
+class RateLimited(Exception):
+    """Too many subscribe requests for this address or from this client."""
+
+
+def normalize_email(text: str) -> str:
+    """The address as stored (lower-case), or ValidationError.
+
+    Control characters are refused before anything else: an address with a
+    line break in it is a header-injection attempt, never a typo worth fixing.
+    """
+    text = text.strip()
+    if any(ord(char) < 32 or ord(char) == 127 for char in text):
+        raise ValidationError("An email address cannot contain line breaks or control characters.")
+    if len(text) > MAX_EMAIL:
+        raise ValidationError(f"An email address has at most {MAX_EMAIL} characters.")
+    _validate_email(text)
+    return text.lower()
+
+
+def clean_follow(kind: str, value: str) -> tuple[str, str]:
+    """A follow as stored (canonical names), or ValidationError saying what is wrong."""
+    value = " ".join(value.split())
+    if kind == Follow.Kind.CATEGORY:
+        if not CATEGORY.fullmatch(value):
+            raise ValidationError(f"{value[:40]!r} is not an arXiv category like cs.LG.")
+        return kind, value
+    if kind == Follow.Kind.ORGANIZATION:
+        if not Organization.objects.filter(slug=value).exists():
+            raise ValidationError(f"There is no organization {value[:60]!r}.")
+        return kind, value
+    if kind == Follow.Kind.AUTHOR:
+        name = Author.objects.filter(name__iexact=value).values_list("name", flat=True).first()
+        if name is None:
+            raise ValidationError(f"There is no author named {value[:60]!r}.")
+        return kind, name
+    if kind == Follow.Kind.SEARCH:
+        if not value or len(value) > MAX_QUERY:
+            raise ValidationError(f"A saved search has 1 to {MAX_QUERY} characters.")
+        return kind, value
+    raise ValidationError(f"Cannot follow {kind[:20]!r}.")
+
+
+def follow_label(kind: str, value: str) -> str:
+    if kind == Follow.Kind.ORGANIZATION:
+        org = Organization.objects.filter(slug=value).first()
+        return f"papers from {org.name if org else value}"
+    return {
+        Follow.Kind.CATEGORY: f"new papers in {value}",
+        Follow.Kind.AUTHOR: f"papers by {value}",
+        Follow.Kind.SEARCH: f"new matches for “{value}”",
+    }[kind]
+
+
+def absolute_url(path: str) -> str:
+    return settings.BASE_URL + path
+
+
+def request_subscription(
+    email: str, follows: list[tuple[str, str]], *, client: str, user=None
+) -> None:
+    """Mail ``email`` a confirmation link, within the rate limits, or raise RateLimited.
+
+    ``email`` and ``follows`` are already clean; ``client`` is the throttle key
+    of the requester's network.
+    """
+    # The client's bucket first: a client spraying addresses is stopped before
+    # it can drain the buckets of the addresses it targets.
+    if not throttle.allow(client, settings.DIGEST_RATE_PER_CLIENT):
+        raise RateLimited("Too many subscribe requests from your network. Try again later.")
+    if not throttle.allow(throttle.address_key(email), settings.DIGEST_RATE_PER_ADDRESS):
+        raise RateLimited(
+            "We already sent a confirmation email to this address recently. "
+            "Check your inbox (and spam folder), or try again tomorrow."
+        )
+    token = tokens.make_confirm_token(email, follows, user.pk if user else None)
+    link = absolute_url(reverse("digests:confirm", args=[token]))
+    active = Subscription.objects.filter(email=email, status=Subscription.Status.ACTIVE).exists()
+    wanted = "".join(f"  - {follow_label(*follow)}\n" for follow in follows)
+    if active:
+        subject = "Confirm the change to your dailypapers digest"
+        body = "You asked to add to your dailypapers digest:\n" + wanted
+    else:
+        subject = "Confirm your subscription to the dailypapers digest"
+        body = "You (or someone using your address) asked to receive the dailypapers digest"
+        body += ":\ntrending papers" + (", and\n" + wanted if wanted else ".\n")
+    body += (
+        f"\nTo confirm, open this link within {settings.DIGEST_CONFIRM_MAX_AGE_DAYS} days:\n"
+        f"{link}\n\nIf you did not ask for this, ignore this email: nothing more will be sent.\n"
+    )
+    EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [email]).send()
+
+
+def confirm(token: str) -> tuple[Subscription, bool]:
+    """Apply a confirmation link; returns the subscription and whether it was new or resumed.
+
+    Raises tokens.InvalidToken. Opening the same link twice changes nothing more.
+    """
+    email, follows, user_id = tokens.read_confirm_token(token)
+    email = normalize_email(email)
+    now = timezone.now()
+    with transaction.atomic():
+        subscription, created = Subscription.objects.select_for_update().get_or_create(
+            email=email, defaults={"confirmed_at": now, "covered_until": now}
+        )
+        started = created or subscription.status != Subscription.Status.ACTIVE
+        if started and not created:
+            _restart(subscription, now)
+        if user_id and subscription.user_id is None:
+            subscription.user = get_user_model().objects.filter(pk=user_id).first()
+        subscription.save()
+        _add_follows(subscription, follows)
+    return subscription, started
+
+
+def _restart(subscription: Subscription, now) -> None:
+    """Back after unsubscribing or a suspension: a fresh start, new papers from now on."""
+    subscription.status = Subscription.Status.ACTIVE
+    subscription.confirmed_at = subscription.covered_until = now
+    subscription.unsubscribed_at = None
+    subscription.bounce_count = 0
+    subscription.last_error = ""
+
+
+def resume(email: str) -> None:
+    """Subscribe again an address that unsubscribed (its unsubscribe link proves it)."""
+    with transaction.atomic():
+        subscription = Subscription.objects.select_for_update().filter(email=email).first()
+        if subscription and subscription.status != Subscription.Status.ACTIVE:
+            _restart(subscription, timezone.now())
+            subscription.save()
+
+
+def _add_follows(subscription: Subscription, follows: list[tuple[str, str]]) -> None:
+    room = MAX_FOLLOWS - subscription.follows.count()
+    valid = []
+    for kind, value in follows:
+        try:
+            valid.append(clean_follow(kind, value))
+        except ValidationError:
+            continue  # an organization deleted since the link was sent: the rest still counts
+    Follow.objects.bulk_create(
+        [Follow(subscription=subscription, kind=kind, value=value) for kind, value in valid][
+            : max(room, 0)
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def subscription_for(email: str) -> Subscription | None:
+    return Subscription.objects.filter(email=email).first()
+
+
+def update_preferences(
+    subscription: Subscription, *, frequency: str, paper_count: int, follows: list[tuple[str, str]]
+) -> None:
+    """Replace the subscription's choices; ``follows`` are clean (see PreferencesForm)."""
+    with transaction.atomic():
+        subscription.frequency = frequency
+        subscription.paper_count = paper_count
+        subscription.save(update_fields=["frequency", "paper_count"])
+        subscription.follows.all().delete()
+        Follow.objects.bulk_create(
+            [Follow(subscription=subscription, kind=k, value=v) for k, v in follows[:MAX_FOLLOWS]]
+        )
+
+
+def unsubscribe(email: str) -> bool:
+    """Stop the digest for ``email``; False when it was not subscribed."""
+    return bool(
+        Subscription.objects.filter(email=email, status=Subscription.Status.ACTIVE).update(
+            status=Subscription.Status.UNSUBSCRIBED, unsubscribed_at=timezone.now()
+        )
+    )
+
+
+def manage_url(email: str) -> str:
+    return absolute_url(
+        reverse("digests:preferences", args=[tokens.make_token(tokens.MANAGE, email)])
+    )
+
+
+def unsubscribe_url(email: str) -> str:
+    token = tokens.make_token(tokens.UNSUBSCRIBE, email)
+    return absolute_url(reverse("digests:unsubscribe", args=[token]))
+
+
+def follow_page_url(kind: str, value: str) -> str:
+    """Where the site lists what a follow matches."""
+    if kind == Follow.Kind.ORGANIZATION:
+        return absolute_url(reverse("organization", args=[value]))
+    if kind == Follow.Kind.AUTHOR:
+        return absolute_url(reverse("author", args=[value]))
+    if kind == Follow.Kind.CATEGORY:
+        # The site has no category page (search needs words); arXiv lists a category's new papers.
+        return f"https://arxiv.org/list/{quote(value)}/new"
+    return absolute_url(reverse("papers") + f"?q={quote(value)}")
+
+
+def export_for_user(user) -> list[dict]:
+    """The user's subscriptions for their data export."""
+    return [
+        {
+            "email": subscription.email,
+            "status": subscription.status,
+            "frequency": subscription.frequency,
+            "paper_count": subscription.paper_count,
+            "confirmed_at": subscription.confirmed_at.isoformat()
+            if subscription.confirmed_at
+            else None,
+            "follows": [{"kind": f.kind, "value": f.value} for f in subscription.follows.all()],
+        }
+        for subscription in user.digest_subscriptions.prefetch_related("follows").order_by("id")
+    ]
