@@ -149,6 +149,38 @@ def canned_http_server(respond: Callable[[dict[str, str]], Reply]) -> Iterator[C
         thread.join()
 
 
+# Answers of the arXiv API, recorded for the ingest tests.
+ATOM = Path(__file__).parent / "ingest" / "tests" / "atom"
+PAPER_V1 = (ATOM / "2403.01779v1.xml").read_bytes()
+PAPER_V2 = (ATOM / "2403.01779v2.xml").read_bytes()
+EMPTY = (ATOM / "empty.xml").read_bytes()
+
+
+@dataclass
+class FakeArxiv:
+    """Answers each ``id_list`` with the response set for it, else an empty feed."""
+
+    url: str = ""
+    responses: dict[str, tuple[int, bytes]] = field(default_factory=dict)
+    # The id_list of every request received, in order.
+    requests: list[str] = field(default_factory=list)
+
+    def reply(self, query: dict[str, str]) -> Reply:
+        id_list = query.get("id_list", "")
+        self.requests.append(id_list)
+        status, body = self.responses.get(id_list, (200, EMPTY))
+        return status, body, {"Content-Type": "application/atom+xml; charset=utf-8"}
+
+
+@pytest.fixture
+def arxiv_api(settings) -> Iterator[FakeArxiv]:
+    fake = FakeArxiv()
+    with canned_http_server(fake.reply) as server:
+        fake.url = settings.ARXIV_API_URL = f"{server.url}/api/query"
+        settings.ARXIV_REQUEST_DELAY = 0
+        yield fake
+
+
 CHROMIUM = Path(os.environ.get("DAILYPAPERS_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_FLAGS = [
     "--headless",

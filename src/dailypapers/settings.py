@@ -113,6 +113,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 # KaTeX comes from npm at set-up time (`make install`), never from a CDN at run time.
 KATEX_DIR = Path(
     os.environ.get(

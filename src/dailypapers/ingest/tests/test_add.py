@@ -2,49 +2,16 @@
 
 import re
 import socket
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import date
 from io import StringIO
-from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
 
-from dailypapers.conftest import Reply, canned_http_server
+from dailypapers.conftest import PAPER_V1, PAPER_V2
 from dailypapers.papers.models import Paper
 
-ATOM = Path(__file__).parent / "atom"
-PAPER_V1 = (ATOM / "2403.01779v1.xml").read_bytes()
-PAPER_V2 = (ATOM / "2403.01779v2.xml").read_bytes()
-EMPTY = (ATOM / "empty.xml").read_bytes()
-
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@dataclass
-class FakeArxiv:
-    """Answers each ``id_list`` with the response set for it, else an empty feed."""
-
-    url: str = ""
-    responses: dict[str, tuple[int, bytes]] = field(default_factory=dict)
-    # The id_list of every request received, in order.
-    requests: list[str] = field(default_factory=list)
-
-    def reply(self, query: dict[str, str]) -> Reply:
-        id_list = query.get("id_list", "")
-        self.requests.append(id_list)
-        status, body = self.responses.get(id_list, (200, EMPTY))
-        return status, body, {"Content-Type": "application/atom+xml; charset=utf-8"}
-
-
-@pytest.fixture
-def arxiv_api(settings) -> Iterator[FakeArxiv]:
-    fake = FakeArxiv()
-    with canned_http_server(fake.reply) as server:
-        fake.url = settings.ARXIV_API_URL = f"{server.url}/api/query"
-        settings.ARXIV_REQUEST_DELAY = 0
-        yield fake
 
 
 def add(*args: str) -> tuple[str, str]:
