@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.contrib.admin.utils import model_ngettext
 
 from .models import Author, DailyListing, Organization, Paper, Upvote
 
@@ -12,7 +13,7 @@ class HideActions:
         count = queryset.update(is_hidden=hidden)
         verb = "hidden" if hidden else "shown again"
         self.message_user(
-            request, f"{count} {self.opts.verbose_name_plural} {verb}.", messages.SUCCESS
+            request, f"{count} {model_ngettext(self.opts, count)} {verb}.", messages.SUCCESS
         )
 
     @admin.action(description="Hide selected %(verbose_name_plural)s", permissions=["change"])
