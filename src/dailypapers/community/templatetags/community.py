@@ -22,7 +22,7 @@ def paper_community(context: template.Context, paper: Paper) -> dict:
     request = context["request"]
     user = request.user
     signed_in = user.is_authenticated
-    organizations = list(services.member_organizations(user)) if signed_in else []
+    organizations = list(services.member_organizations(user))
     claim = (
         AuthorshipClaim.objects.select_related("author").filter(user=user, paper=paper).first()
         if signed_in
@@ -40,5 +40,8 @@ def paper_community(context: template.Context, paper: Paper) -> dict:
         "organizations": organizations,
         # Members may change the link unless another organization holds the paper.
         "can_link": bool(organizations)
-        and (paper.organization_id is None or paper.organization in organizations),
+        and (
+            paper.organization_id is None
+            or paper.organization_id in {org.pk for org in organizations}
+        ),
     }
