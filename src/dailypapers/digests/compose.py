@@ -87,6 +87,8 @@ class Composer:
         self._matches: dict[tuple[str, str, datetime], list[str]] = {}
         self._entries: dict[str, Entry] = {}
         self._organizations: dict[str, str] = {}
+        # Subscription id -> trending papers it already received, loaded by batch.
+        self._sent: dict[int, set[str]] = {}
 
     def compose(self, subscription: Subscription, follows: list[Follow]) -> ComposedDigest | None:
         """The subscriber's digest, or None when it would list nothing."""
@@ -100,7 +102,9 @@ class Composer:
                     self.matches(follow.kind, follow.value, since),
                 )
             )
-        taken = self.already_sent(subscription, {pid for *_, ids in wanted for pid in ids})
+        if subscription.pk not in self._sent:
+            self.load_sent([subscription.pk])
+        taken = self._sent.pop(subscription.pk)
         chosen_sections = []
         for heading, url, ids in wanted:
             chosen = [pid for pid in ids if pid not in taken][: subscription.paper_count]
@@ -167,16 +171,18 @@ class Composer:
         ranked = new.order_by("-upvotes", "-published", "arxiv_id")
         return list(ranked.values_list("arxiv_id", flat=True)[:CANDIDATES])
 
-    @staticmethod
-    def already_sent(subscription: Subscription, candidates: set[str]) -> set[str]:
-        sent = set()
-        for chunk in in_chunks(sorted(candidates)):
-            sent.update(
-                SentPaper.objects.filter(subscription=subscription, paper_id__in=chunk).values_list(
-                    "paper_id", flat=True
-                )
-            )
-        return sent
+    def load_sent(self, subscription_ids: list[int]) -> None:
+        """Which trending papers each subscriber already received (for the next compose()).
+
+        Only trending papers need the check: a followed item lists papers the
+        catalog added after the subscriber's last digest, so none was sent before.
+        """
+        self._sent.update({pk: set() for pk in subscription_ids})
+        for chunk in in_chunks(subscription_ids):
+            for pk, paper_id in SentPaper.objects.filter(
+                subscription_id__in=chunk, paper_id__in=self.trending()
+            ).values_list("subscription_id", "paper_id"):
+                self._sent[pk].add(paper_id)
 
     def heading(self, follow: Follow) -> str:
         if follow.kind == Follow.Kind.CATEGORY:

@@ -208,7 +208,7 @@ def send_due(
     composer = Composer(today=today, cutoff=now)
     if dry_run:
         for frequency, period in periods.items():
-            for subscription in _due(frequency, period):
+            for subscription in (s for batch in _due(frequency, period) for s in batch):
                 digest = composer.compose(subscription, list(subscription.follows.all()))
                 if digest:
                     report.sent += 1
@@ -220,14 +220,19 @@ def send_due(
         mailer = Mailer(report, sleep=mailer_sleep)
         try:
             for frequency, period in periods.items():
-                for subscription in _due(frequency, period):
-                    _send_one(subscription, period, composer, mailer, report, now)
+                for batch in _due(frequency, period):
+                    records = _claim(batch, period)
+                    composer.load_sent([subscription.pk for subscription in batch])
+                    for subscription in batch:
+                        _send_one(
+                            subscription, records[subscription.pk], composer, mailer, report, now
+                        )
         finally:
             mailer.close()
     return report
 
 
-def _due(frequency: str, period: str) -> Iterator[Subscription]:
+def _due(frequency: str, period: str) -> Iterator[list[Subscription]]:
     """Active subscriptions of ``frequency`` whose ``period`` digest is not settled yet."""
     settled = Digest.objects.filter(subscription=OuterRef("pk"), period=period, status__in=DONE)
     ids = list(
@@ -237,22 +242,28 @@ def _due(frequency: str, period: str) -> Iterator[Subscription]:
         .values_list("id", flat=True)
     )
     for start in range(0, len(ids), BATCH):
-        yield from (
-            Subscription.objects.filter(id__in=ids[start : start + BATCH])
-            .prefetch_related("follows")
-            .order_by("id")
-        )
+        batch = Subscription.objects.filter(id__in=ids[start : start + BATCH])
+        yield list(batch.prefetch_related("follows").order_by("id"))
+
+
+def _claim(batch: list[Subscription], period: str) -> dict[int, Digest]:
+    """The batch's Digest rows for ``period``, created where missing, by subscription id."""
+    Digest.objects.bulk_create(
+        [Digest(subscription=subscription, period=period) for subscription in batch],
+        ignore_conflicts=True,
+    )
+    records = Digest.objects.filter(subscription__in=batch, period=period)
+    return {record.subscription_id: record for record in records}
 
 
 def _send_one(
     subscription: Subscription,
-    period: str,
+    record: Digest,
     composer: Composer,
     mailer: Mailer,
     report: Report,
     now: datetime,
 ) -> None:
-    record, _ = Digest.objects.get_or_create(subscription=subscription, period=period)
     if record.status in DONE:
         return
     if record.status == Digest.Status.SENDING:

@@ -50,7 +50,7 @@ def test_digest_lists_trending_then_followed_sections_in_both_parts(smtp, catalo
     assert "https://papers.example.org/papers/2611.00001" in html
     digest = Digest.objects.get()
     assert digest.status == Digest.Status.SENT and digest.period == "daily:2026-11-27"
-    assert digest.message_id == message["Message-ID"]
+    assert digest.message_id == message["Message-ID"].strip()
     assert set(SentPaper.objects.values_list("paper_id", flat=True)) == {
         f"2611.0000{n}" for n in range(1, 7)
     }
