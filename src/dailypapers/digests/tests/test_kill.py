@@ -1,0 +1,70 @@
+"""kill -9 in the middle of `dailypapers digest send`, then run it again: one copy each."""
+
+import subprocess
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from dailypapers.conftest import ExternalDatabase
+
+from .conftest import DAY, Inbox, free_port
+
+POPULATE = """
+from datetime import date, timedelta
+from django.utils import timezone
+from dailypapers.digests.models import Subscription
+from dailypapers.papers.models import DailyListing, Paper
+day = date.fromisoformat("{day}")
+for n in range(1, 4):
+    paper = Paper.objects.create(arxiv_id=f"2611.0000{{n}}", title=f"Paper {{n}}", upvotes=n)
+    DailyListing.objects.create(paper=paper, date=day)
+for n in range(5):
+    Subscription.objects.create(
+        email=f"reader{{n}}@example.org",
+        confirmed_at=timezone.now() - timedelta(days=2),
+        covered_until=timezone.now() - timedelta(days=1),
+    )
+"""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_killed_half_way_then_rerun_sends_every_digest_exactly_once(tmp_path):
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        db = ExternalDatabase(tmp_path)
+        db.env |= {
+            "EMAIL_HOST": "127.0.0.1",
+            "EMAIL_PORT": str(controller.port),
+            "DAILYPAPERS_BASE_URL": "https://papers.example.org",
+            "DAILYPAPERS_DIGEST_RETRY_DELAY": "0.01",
+        }
+        populated = db.run("shell", "-c", POPULATE.format(day=DAY.isoformat()))
+        assert populated.returncode == 0, populated.stderr
+        # The server kills the sender when it starts its third message: two are
+        # accepted and recorded, the third was being sent.
+        inbox.kill_after = 2
+        send = subprocess.Popen(
+            db.command("digest", "send", "--date", DAY.isoformat()),
+            env=db.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        inbox.kill_pid = send.pid
+        assert send.wait(timeout=120) == -9
+        assert len(inbox.messages) == 2
+        sql = "SELECT COUNT(*) FROM digests_digest WHERE status = '{}'"
+        assert (db.scalar(sql.format("sent")), db.scalar(sql.format("sending"))) == (2, 1)
+
+        again = db.run("digest", "send", "--date", DAY.isoformat())
+        assert again.returncode == 0, again.stderr
+        assert "3 sent" in again.stdout
+        recipients = sorted(m.recipients[0] for m in inbox.messages)
+        assert recipients == [f"reader{n}@example.org" for n in range(5)]
+        assert db.scalar(sql.format("sent")) == 5
+
+        third = db.run("digest", "send", "--date", DAY.isoformat())
+        assert "0 sent" in third.stdout and len(inbox.messages) == 5
+    finally:
+        controller.stop()
