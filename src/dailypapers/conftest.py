@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 
 from dailypapers.search import backends
@@ -23,11 +24,12 @@ from dailypapers.search import backends
 
 @pytest.fixture(autouse=True)
 def search_dirs(settings, tmp_path, tmp_path_factory):
-    """A fresh keyword index per test; one embedding cache for the whole session."""
+    """A fresh keyword index and page cache per test; one embedding cache for the session."""
     settings.SEARCH_INDEX_DIR = tmp_path / "index"
     settings.EMBEDDING_CACHE = tmp_path_factory.getbasetemp() / "embedding-cache.sqlite3"
     settings.MODEL_DIR = tmp_path_factory.getbasetemp() / "models"
     backends.reset()
+    cache.clear()
     yield
     backends.reset()
 

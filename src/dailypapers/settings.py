@@ -179,6 +179,16 @@ EMBEDDING_CACHE = (
 SUBMISSION_MAX_AGE_DAYS = int(os.environ.get("DAILYPAPERS_SUBMISSION_MAX_AGE_DAYS", "14"))
 SUBMISSIONS_PER_USER_PER_DAY = int(os.environ.get("DAILYPAPERS_SUBMISSIONS_PER_DAY", "5"))
 
+# Each process keeps what every anonymous reader sees alike (lists of cards,
+# similar papers) for this long; logged-in readers always get fresh pages.
+PAGE_CACHE_SECONDS = int(os.environ.get("DAILYPAPERS_PAGE_CACHE_SECONDS", "30"))
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "OPTIONS": {"MAX_ENTRIES": 5000},
+    }
+}
+
 # Trending (papers/trending.py): upvotes decayed by age over a window of days.
 TRENDING_WINDOW_DAYS = int(os.environ.get("DAILYPAPERS_TRENDING_WINDOW_DAYS", "7"))
 TRENDING_GRAVITY = float(os.environ.get("DAILYPAPERS_TRENDING_GRAVITY", "1.5"))

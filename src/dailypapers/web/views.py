@@ -2,6 +2,7 @@
 papers.trending or search.service, the same places the API and the feeds read.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -9,11 +10,14 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from dailypapers.community.services import verified_author_ids
@@ -80,32 +84,56 @@ def _page_number(request: HttpRequest) -> int:
     return int(text)
 
 
-def _page(request: HttpRequest, items, template: str, context: dict) -> HttpResponse:
-    """Render one page of ``items`` (a queryset or list of papers or listings).
+@dataclass
+class RenderedCards:
+    html: str
+    count: int
+    more_url: str
 
-    An htmx request for a following page ("more results") gets only the cards.
-    """
-    number = _page_number(request)
+
+def _render_cards(request: HttpRequest, items, number: int, extra: dict) -> RenderedCards:
     start = (number - 1) * PAGE_SIZE
     window = list(items[start : start + PAGE_SIZE + 1])
-    if not window and number > 1:
-        raise Http404(f"Page {number} is past the end of this list.")
     shown = window[:PAGE_SIZE]
     if shown and isinstance(shown[0], DailyListing):
         cards = _cards(request, [x.paper for x in shown], [x.date for x in shown])
     else:
         cards = _cards(request, shown)
-    query = request.GET.copy()
-    query["p"] = number + 1
-    context |= {
-        "cards": cards,
-        "page_number": number,
-        "first_rank": start,
-        "more_url": f"{request.path}?{query.urlencode()}" if len(window) > PAGE_SIZE else "",
-    }
+    more_url = ""
+    if len(window) > PAGE_SIZE:
+        query = request.GET.copy()
+        query["p"] = number + 1
+        more_url = f"{request.path}?{query.urlencode()}"
+    html = render_to_string(
+        "web/_cards.html", {"cards": cards, "more_url": more_url, **extra}, request
+    )
+    return RenderedCards(mark_safe(html), len(shown), more_url)
+
+
+def _page(
+    request: HttpRequest, items, template: str, context: dict, *, cacheable: bool = True
+) -> HttpResponse:
+    """Render one page of ``items`` (a queryset, or a sliceable list of papers or listings).
+
+    The cards of a page are the same for every anonymous reader, so they are
+    rendered once per PAGE_CACHE_SECONDS per process; logged-in readers see
+    their own upvotes and get them fresh. An htmx request for a following page
+    ("more results") gets only the cards.
+    """
+    number = _page_number(request)
+    if cacheable and not request.user.is_authenticated:
+        key = f"cards:{request.get_full_path()}"
+        cards = cache.get(key)
+        if cards is None:
+            cards = _render_cards(request, items, number, context)
+            cache.set(key, cards, settings.PAGE_CACHE_SECONDS)
+    else:
+        cards = _render_cards(request, items, number, context)
+    if not cards.count and number > 1:
+        raise Http404(f"Page {number} is past the end of this list.")
     if request.htmx and number > 1:
-        return render(request, "web/_cards.html", context)
-    return render(request, template, context)
+        return HttpResponse(cards.html)
+    return render(request, template, context | {"cards": cards})
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -210,14 +238,9 @@ def _bad_request(request: HttpRequest, message: str) -> HttpResponse:
 
 
 def trending(request: HttpRequest) -> HttpResponse:
-    ids = trending_paper_ids(timezone.localdate())
-    number = _page_number(request)
-    shown = ids[(number - 1) * PAGE_SIZE : number * PAGE_SIZE + 1]
-    papers = Paper.objects.for_cards().in_bulk(shown)
     return _page(
         request,
-        # _page slices again; give it the same window at the same offset.
-        _Window([papers[i] for i in shown if i in papers], (number - 1) * PAGE_SIZE),
+        _PapersByIds(lambda: trending_paper_ids(timezone.localdate())),
         "web/trending.html",
         {
             "title": "Trending papers",
@@ -226,6 +249,18 @@ def trending(request: HttpRequest) -> HttpResponse:
             "window_days": settings.TRENDING_WINDOW_DAYS,
         },
     )
+
+
+class _PapersByIds:
+    """Papers in the order of a list of ids, fetched only for the slice shown."""
+
+    def __init__(self, ids: Callable[[], list[str]]):
+        self.ids = ids
+
+    def __getitem__(self, window: slice) -> list[Paper]:
+        shown = self.ids()[window]
+        papers = Paper.objects.visible().for_cards().in_bulk(shown)
+        return [papers[i] for i in shown if i in papers]
 
 
 class _Window:
@@ -274,6 +309,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
         _Window([hit.paper for hit in hits], (number - 1) * PAGE_SIZE),
         "web/_search_results.html" if as_you_type else "web/search.html",
         context,
+        cacheable=False,
     )
 
 
@@ -284,22 +320,40 @@ def paper(request: HttpRequest, arxiv_id: str) -> HttpResponse:
         raise Http404(str(error)) from None
     if canonical != arxiv_id:
         return redirect("paper", arxiv_id=canonical, permanent=True)
+    anonymous = not request.user.is_authenticated
+    # The main column is the same for every anonymous reader (see _page); the
+    # sidebar's subscribe form carries the reader's own CSRF token, so it is not cached.
+    key = f"paper:{canonical}"
+    if anonymous and (page := cache.get(key)):
+        return render(request, "web/paper.html", page)
     found = Paper.objects.for_cards().filter(pk=canonical).first()
     if found is None or (found.is_hidden and not request.user.is_staff):
         return render(request, "web/paper_unknown.html", {"arxiv_id": canonical}, status=404)
-    card = _cards(request, [found])[0]
-    return render(
-        request,
-        "web/paper.html",
-        {
-            "paper": found,
-            "card": card,
-            "listing": found.daily_listing,
-            "similar": similar(found, limit=6),
-            "verified_author_ids": verified_author_ids(found),
-            "title": found.title,
-        },
-    )
+    main = {
+        "paper": found,
+        "card": _cards(request, [found])[0],
+        "listing": found.daily_listing,
+        "verified_author_ids": verified_author_ids(found),
+    }
+    page = {
+        "paper": found,
+        "title": found.title,
+        "main": mark_safe(render_to_string("web/_paper_main.html", main, request)),
+        "similar": _similar(found),
+    }
+    if anonymous and not found.is_hidden:
+        cache.set(key, page, settings.PAGE_CACHE_SECONDS)
+    return render(request, "web/paper.html", page)
+
+
+def _similar(paper: Paper) -> list[tuple[str, str]]:
+    """(URL, title) of the nearest papers: the same for every reader, so cached."""
+    key = f"similar:{paper.arxiv_id}"
+    found = cache.get(key)
+    if found is None:
+        found = [(p.get_absolute_url(), p.title) for p in similar(paper, limit=6)]
+        cache.set(key, found, settings.PAGE_CACHE_SECONDS)
+    return found
 
 
 @login_required
