@@ -89,9 +89,13 @@ class RenderedCards:
     html: str
     count: int
     more_url: str
+    # Whatever else the page shows that is the same for every reader (previous/next links).
+    shared: dict
 
 
-def _render_cards(request: HttpRequest, items, number: int, extra: dict) -> RenderedCards:
+def _render_cards(
+    request: HttpRequest, items, number: int, extra: dict, shared: dict
+) -> RenderedCards:
     start = (number - 1) * PAGE_SIZE
     window = list(items[start : start + PAGE_SIZE + 1])
     shown = window[:PAGE_SIZE]
@@ -107,33 +111,44 @@ def _render_cards(request: HttpRequest, items, number: int, extra: dict) -> Rend
     html = render_to_string(
         "web/_cards.html", {"cards": cards, "more_url": more_url, **extra}, request
     )
-    return RenderedCards(mark_safe(html), len(shown), more_url)
+    return RenderedCards(mark_safe(html), len(shown), more_url, shared)
 
 
 def _page(
-    request: HttpRequest, items, template: str, context: dict, *, cacheable: bool = True
+    request: HttpRequest,
+    items,
+    template: str,
+    context: dict,
+    *,
+    shared: Callable[[], dict] = dict,
+    cacheable: bool = True,
 ) -> HttpResponse:
     """Render one page of ``items`` (a queryset, or a sliceable list of papers or listings).
 
-    The cards of a page are the same for every anonymous reader, so they are
-    rendered once per PAGE_CACHE_SECONDS per process; logged-in readers see
-    their own upvotes and get them fresh. An htmx request for a following page
-    ("more results") gets only the cards.
+    The cards of a page, and what ``shared()`` adds to the context, are the
+    same for every anonymous reader, so they are made once per
+    PAGE_CACHE_SECONDS per process; logged-in readers see their own upvotes
+    and get them fresh. An htmx request for a following page ("more results")
+    gets only the cards.
     """
     number = _page_number(request)
+
+    def build() -> RenderedCards:
+        return _render_cards(request, items, number, context, shared())
+
     if cacheable and not request.user.is_authenticated:
         key = f"cards:{request.get_full_path()}"
         cards = cache.get(key)
         if cards is None:
-            cards = _render_cards(request, items, number, context)
+            cards = build()
             cache.set(key, cards, settings.PAGE_CACHE_SECONDS)
     else:
-        cards = _render_cards(request, items, number, context)
+        cards = build()
     if not cards.count and number > 1:
         raise Http404(f"Page {number} is past the end of this list.")
     if request.htmx and number > 1:
         return HttpResponse(cards.html)
-    return render(request, template, context | {"cards": cards})
+    return render(request, template, context | cards.shared | {"cards": cards})
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -179,28 +194,31 @@ def papers_of_month(request: HttpRequest, month: str) -> HttpResponse:
     return _listing_page(request, "month", month, _parsed(parse_month, month))
 
 
-def _neighbours(kind: str, period: Period) -> tuple[str | None, str | None]:
+def _neighbours(kind: str, period: Period) -> dict[str, str | None]:
     """Previous and next page: the nearest listed days, or the adjacent week or month."""
     if kind == "date":
         listed = DailyListing.objects.filter(is_hidden=False).values_list("date", flat=True)
         before = listed.filter(date__lt=period.first).order_by("-date").first()
         after = listed.filter(date__gt=period.last).order_by("date").first()
-        return (
-            before and reverse("papers-date", args=[before.isoformat()]),
-            after and reverse("papers-date", args=[after.isoformat()]),
-        )
+        return {
+            "previous_url": before and reverse("papers-date", args=[before.isoformat()]),
+            "next_url": after and reverse("papers-date", args=[after.isoformat()]),
+        }
     before, after = period.first - timedelta(days=1), period.last + timedelta(days=1)
     if kind == "week":
-        return (
-            reverse(
-                "papers-week", args=[f"{before.isocalendar()[0]}-W{before.isocalendar()[1]:02}"]
-            ),
-            reverse("papers-week", args=[f"{after.isocalendar()[0]}-W{after.isocalendar()[1]:02}"]),
-        )
-    return (
-        reverse("papers-month", args=[f"{before:%Y-%m}"]),
-        reverse("papers-month", args=[f"{after:%Y-%m}"]),
-    )
+        return {
+            "previous_url": reverse("papers-week", args=[_iso_week(before)]),
+            "next_url": reverse("papers-week", args=[_iso_week(after)]),
+        }
+    return {
+        "previous_url": reverse("papers-month", args=[f"{before:%Y-%m}"]),
+        "next_url": reverse("papers-month", args=[f"{after:%Y-%m}"]),
+    }
+
+
+def _iso_week(day: date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02}"
 
 
 def _title(kind: str, period: Period) -> str:
@@ -215,7 +233,6 @@ def _listing_page(request: HttpRequest, kind: str, value: str, period: Period) -
     sort = request.GET.get("sort", "upvotes")
     if sort not in SORTS:
         return _bad_request(request, "sort is upvotes or date")
-    previous_url, next_url = _neighbours(kind, period)
     return _page(
         request,
         daily_listings(period, sort=SORTS[sort]),
@@ -226,10 +243,9 @@ def _listing_page(request: HttpRequest, kind: str, value: str, period: Period) -
             "value": value,
             "period": period,
             "sort": sort,
-            "previous_url": previous_url,
-            "next_url": next_url,
             "feed": "daily",
         },
+        shared=lambda: _neighbours(kind, period),
     )
 
 
