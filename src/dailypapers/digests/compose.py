@@ -18,7 +18,7 @@ from dailypapers.papers.models import Authorship, Organization, Paper
 from dailypapers.papers.services import in_chunks
 from dailypapers.papers.trending import trending_paper_ids
 from dailypapers.search.documents import SearchFilters
-from dailypapers.search.service import MAX_LIMIT, filter_q, search_page
+from dailypapers.search.service import MAX_LIMIT, search_page
 
 from .models import Follow, SentPaper, Subscription
 from .subscriptions import absolute_url, follow_page_url
@@ -31,6 +31,8 @@ CANDIDATES = 100
 # the last digest: enough for arXiv's announcement delay, then filtered exactly
 # on when the catalog added them.
 SEARCH_LOOKBACK_DAYS = 7
+# A subscriber whose digests failed for long gets the last month, not everything since.
+MAX_NEW_DAYS = 31
 EXCERPT_CHARS = 200
 SHOWN_AUTHORS = 3
 
@@ -62,6 +64,52 @@ class ComposedDigest:
         return [entry.arxiv_id for section in self.sections for entry in section.entries]
 
 
+@dataclass
+class NewPapers:
+    """The papers the catalog added in one window, indexed by what can be followed.
+
+    Every list is ranked most upvoted first and cut at CANDIDATES. Reading the
+    window once and matching follows in memory costs one query per distinct
+    window (all daily subscribers share one) instead of one per followed item.
+    """
+
+    rank: dict[str, int] = field(default_factory=dict)
+    by_category: dict[str, list[str]] = field(default_factory=dict)
+    by_organization: dict[str, list[str]] = field(default_factory=dict)
+    by_author: dict[str, list[str]] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, since: datetime, cutoff: datetime) -> "NewPapers":
+        new = cls()
+        rows = (
+            Paper.objects.visible()
+            .filter(added_at__gt=since, added_at__lte=cutoff)
+            .order_by("-upvotes", "-published", "arxiv_id")
+            .values_list("arxiv_id", "categories", "organization__slug")
+        )
+        for arxiv_id, categories, organization in rows:
+            new.rank[arxiv_id] = len(new.rank)
+            for category in categories.split():
+                new._add(new.by_category, category, arxiv_id)
+            if organization:
+                new._add(new.by_organization, organization, arxiv_id)
+        by_author: dict[str, list[str]] = {}
+        for chunk in in_chunks(list(new.rank)):
+            for paper_id, name in Authorship.objects.filter(paper_id__in=chunk).values_list(
+                "paper_id", "author__name"
+            ):
+                by_author.setdefault(name, []).append(paper_id)
+        for name, ids in by_author.items():
+            new.by_author[name] = sorted(ids, key=new.rank.__getitem__)[:CANDIDATES]
+        return new
+
+    @staticmethod
+    def _add(index: dict[str, list[str]], key: str, arxiv_id: str) -> None:
+        ids = index.setdefault(key, [])
+        if len(ids) < CANDIDATES:
+            ids.append(arxiv_id)
+
+
 def one_line(text: str) -> str:
     """Whitespace collapsed: arXiv titles contain line breaks, which headers must not."""
     return " ".join(text.split())
@@ -85,6 +133,8 @@ class Composer:
         self.cutoff = cutoff
         self._trending: list[str] | None = None
         self._matches: dict[tuple[str, str, datetime], list[str]] = {}
+        self._new: dict[datetime, NewPapers] = {}
+        self._sections: dict[tuple, tuple[str, str]] = {}
         self._entries: dict[str, Entry] = {}
         self._organizations: dict[str, str] = {}
         # Subscription id -> trending papers it already received, loaded by batch.
@@ -93,6 +143,7 @@ class Composer:
     def compose(self, subscription: Subscription, follows: list[Follow]) -> ComposedDigest | None:
         """The subscriber's digest, or None when it would list nothing."""
         since = subscription.covered_until or subscription.confirmed_at or self.cutoff
+        since = max(since, self.cutoff - timedelta(days=MAX_NEW_DAYS))
         wanted = [("Trending", absolute_url(reverse("papers-trending")), self.trending())]
         for follow in follows:
             wanted.append(
@@ -124,8 +175,10 @@ class Composer:
         self, subscription: Subscription, digest: ComposedDigest, *, manage: str, unsubscribe: str
     ) -> tuple[str, str]:
         """The plain-text and HTML bodies."""
+        text, html = zip(
+            *(self._render_section(section) for section in digest.sections), strict=True
+        )
         context = {
-            "sections": digest.sections,
             "period": self.period_label(subscription.frequency),
             "manage_url": manage,
             "unsubscribe_url": unsubscribe,
@@ -133,9 +186,22 @@ class Composer:
             "email": subscription.email,
         }
         return (
-            render_to_string("digests/email/digest.txt", context),
-            render_to_string("digests/email/digest.html", context),
+            render_to_string("digests/email/digest.txt", context | {"sections": "".join(text)}),
+            render_to_string(
+                "digests/email/digest.html", context | {"sections": mark_safe("".join(html))}
+            ),
         )
+
+    def _render_section(self, section: Section) -> tuple[str, str]:
+        """Text and HTML of a section; many subscribers get the very same one."""
+        key = (section.heading, section.url, tuple(entry.arxiv_id for entry in section.entries))
+        if key not in self._sections:
+            context = {"section": section}
+            self._sections[key] = (
+                render_to_string("digests/email/_section.txt", context),
+                render_to_string("digests/email/_section.html", context),
+            )
+        return self._sections[key]
 
     def trending(self) -> list[str]:
         if self._trending is None:
@@ -150,26 +216,25 @@ class Composer:
         return self._matches[key]
 
     def _find(self, kind: str, value: str, since: datetime) -> list[str]:
-        new = Paper.objects.visible().filter(added_at__gt=since, added_at__lte=self.cutoff)
+        new = self.new_papers(since)
         if kind == Follow.Kind.SEARCH:
             # Keyword matching: the words of the query, as the reader typed them. (The
             # semantic half of hybrid search always returns neighbours, relevant or not.)
             filters = SearchFilters(published_from=since.date() - timedelta(SEARCH_LOOKBACK_DAYS))
-            found = [
-                pid for pid, _ in search_page(value, filters, mode="keyword", limit=MAX_LIMIT).page
-            ]
-            fresh = set(new.filter(arxiv_id__in=found).values_list("arxiv_id", flat=True))
-            return [pid for pid in found if pid in fresh][:CANDIDATES]
-        if kind == Follow.Kind.CATEGORY:
-            new = new.filter(filter_q(SearchFilters(category=value)))
-        elif kind == Follow.Kind.ORGANIZATION:
-            new = new.filter(organization__slug=value)
-        elif kind == Follow.Kind.AUTHOR:
-            new = new.filter(authorships__author__name=value)
-        else:
-            return []
-        ranked = new.order_by("-upvotes", "-published", "arxiv_id")
-        return list(ranked.values_list("arxiv_id", flat=True)[:CANDIDATES])
+            found = search_page(value, filters, mode="keyword", limit=MAX_LIMIT).page
+            return [pid for pid, _ in found if pid in new.rank][:CANDIDATES]
+        index = {
+            Follow.Kind.CATEGORY: new.by_category,
+            Follow.Kind.ORGANIZATION: new.by_organization,
+            Follow.Kind.AUTHOR: new.by_author,
+        }.get(kind, {})
+        return index.get(value, [])
+
+    def new_papers(self, since: datetime) -> "NewPapers":
+        """What the catalog added after ``since``, read once for every subscriber sharing it."""
+        if since not in self._new:
+            self._new[since] = NewPapers.read(since, self.cutoff)
+        return self._new[since]
 
     def load_sent(self, subscription_ids: list[int]) -> None:
         """Which trending papers each subscriber already received (for the next compose()).

@@ -81,12 +81,11 @@ class Digest(models.Model):
 
     It exists before the message goes out and says ``sent`` only once the SMTP
     server has accepted it, so a later run knows what is still owed.
+    ``attempts``, ``message_id``, ``paper_ids`` and ``error`` describe the last attempt.
     """
 
     class Status(models.TextChoices):
         PENDING = "pending", "Not sent yet"
-        # Handed to the SMTP server; a run that finds this was killed before the reply.
-        SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
         EMPTY = "empty", "Nothing new: not sent"
         FAILED = "failed", "Refused permanently"

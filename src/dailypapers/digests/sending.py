@@ -1,8 +1,8 @@
 """Sending due digests exactly once, with retries, bounces and one run at a time.
 
-For each due (subscription, period) a Digest row is written before the
-message goes out and marked ``sent`` in the same transaction that records the
-papers it listed, right after the SMTP server accepts it. A run killed at any
+For each due (subscription, period) a Digest row exists (``pending``) before
+the message goes out, and is marked ``sent`` in the same transaction that
+records the papers it listed, right after the SMTP server accepts it. A run killed at any
 point leaves every digest either ``sent`` or still owed, and the next run
 sends what is owed. The one window no SMTP client can close is between the
 server's "250 accepted" and that commit (a millisecond): a kill exactly there
@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from . import throttle
@@ -52,8 +52,6 @@ class Report:
     failed: int = 0
     deferred: int = 0
     suspended: int = 0
-    # Interrupted mid-send by an earlier run, composed and sent again now.
-    resumed: int = 0
     retries: int = 0
     periods: list[str] = field(default_factory=list)
 
@@ -266,8 +264,6 @@ def _send_one(
 ) -> None:
     if record.status in DONE:
         return
-    if record.status == Digest.Status.SENDING:
-        report.resumed += 1
     composed = composer.compose(subscription, list(subscription.follows.all()))
     if composed is None:
         with transaction.atomic():
@@ -276,21 +272,19 @@ def _send_one(
         report.empty += 1
         return
     message = build_message(subscription, composer, composed)
-    record.status = Digest.Status.SENDING
-    record.attempts += 1
-    record.message_id = message.extra_headers["Message-ID"]
-    record.paper_ids = " ".join(composed.paper_ids)
-    record.save(update_fields=["status", "attempts", "message_id", "paper_ids"])
-    try:
-        outcome = mailer.send(message)
-    except SendAborted:
-        Digest.objects.filter(pk=record.pk).update(status=Digest.Status.PENDING)
-        raise
+    outcome = mailer.send(message)  # SendAborted leaves the digest owed, as it was
+    attempt = {
+        "attempts": F("attempts") + 1,
+        "message_id": message.extra_headers["Message-ID"],
+        "paper_ids": " ".join(composed.paper_ids),
+        "error": outcome.error,
+    }
+    digest = Digest.objects.filter(pk=record.pk)
     if outcome.delivered:
+        # Recorded at once: the only window for a second copy is between the
+        # server's 250 and this commit.
         with transaction.atomic():
-            Digest.objects.filter(pk=record.pk).update(
-                status=Digest.Status.SENT, sent_at=timezone.now(), error=""
-            )
+            digest.update(status=Digest.Status.SENT, sent_at=timezone.now(), **attempt)
             SentPaper.objects.bulk_create(
                 [SentPaper(subscription=subscription, paper_id=pid) for pid in composed.paper_ids],
                 ignore_conflicts=True,
@@ -301,9 +295,7 @@ def _send_one(
         report.sent += 1
     elif outcome.permanent:
         with transaction.atomic():
-            Digest.objects.filter(pk=record.pk).update(
-                status=Digest.Status.FAILED, error=outcome.error
-            )
+            digest.update(status=Digest.Status.FAILED, **attempt)
             subscription.bounce_count += 1
             subscription.last_error = outcome.error
             fields = ["bounce_count", "last_error"]
@@ -315,9 +307,7 @@ def _send_one(
         report.failed += 1
         logger.warning("digest to %s refused: %s", subscription.email, outcome.error)
     else:
-        Digest.objects.filter(pk=record.pk).update(
-            status=Digest.Status.PENDING, error=outcome.error
-        )
+        digest.update(**attempt)
         report.deferred += 1
 
 

@@ -55,7 +55,7 @@ def test_killed_half_way_then_rerun_sends_every_digest_exactly_once(tmp_path):
         assert send.wait(timeout=120) == -9
         assert len(inbox.messages) == 2
         sql = "SELECT COUNT(*) FROM digests_digest WHERE status = '{}'"
-        assert (db.scalar(sql.format("sent")), db.scalar(sql.format("sending"))) == (2, 1)
+        assert (db.scalar(sql.format("sent")), db.scalar(sql.format("pending"))) == (2, 3)
 
         again = db.run("digest", "send", "--date", DAY.isoformat())
         assert again.returncode == 0, again.stderr
