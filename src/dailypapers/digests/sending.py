@@ -21,6 +21,7 @@ from email.utils import make_msgid
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef
@@ -70,13 +71,22 @@ def due_periods(today: date, only: str | None = None) -> dict[str, str]:
     DIGEST_WEEKLY_DAY to the end of the ISO week, so a missed day catches up.
     """
     periods = {}
-    weekly_day = WEEKDAYS.index(settings.DIGEST_WEEKLY_DAY[:3].lower())
+    weekly_day = _weekly_day()
     if only in (None, "daily") and today.weekday() < 5:
         periods["daily"] = f"daily:{today.isoformat()}"
     if only in (None, "weekly") and today.weekday() >= weekly_day:
         year, week, _ = today.isocalendar()
         periods["weekly"] = f"weekly:{year}-W{week:02d}"
     return periods
+
+
+def _weekly_day() -> int:
+    day = settings.DIGEST_WEEKLY_DAY.strip()[:3].lower()
+    if day not in WEEKDAYS:
+        raise ImproperlyConfigured(
+            f"DAILYPAPERS_DIGEST_WEEKLY_DAY must be a day of the week, not {day!r}"
+        )
+    return WEEKDAYS.index(day)
 
 
 @contextmanager

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.core.validators import EmailValidator
 from django.db import transaction
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
@@ -109,17 +110,19 @@ def request_subscription(
     token = tokens.make_confirm_token(email, follows, user.pk if user else None)
     link = absolute_url(reverse("digests:confirm", args=[token]))
     active = Subscription.objects.filter(email=email, status=Subscription.Status.ACTIVE).exists()
-    wanted = "".join(f"  - {follow_label(*follow)}\n" for follow in follows)
-    if active:
-        subject = "Confirm the change to your dailypapers digest"
-        body = "You asked to add to your dailypapers digest:\n" + wanted
-    else:
-        subject = "Confirm your subscription to the dailypapers digest"
-        body = "You (or someone using your address) asked to receive the dailypapers digest"
-        body += ":\ntrending papers" + (", and\n" + wanted if wanted else ".\n")
-    body += (
-        f"\nTo confirm, open this link within {settings.DIGEST_CONFIRM_MAX_AGE_DAYS} days:\n"
-        f"{link}\n\nIf you did not ask for this, ignore this email: nothing more will be sent.\n"
+    subject = (
+        "Confirm the change to your dailypapers digest"
+        if active
+        else "Confirm your subscription to the dailypapers digest"
+    )
+    body = render_to_string(
+        "digests/email/confirm.txt",
+        {
+            "active": active,
+            "labels": [follow_label(*follow) for follow in follows],
+            "link": link,
+            "days": settings.DIGEST_CONFIRM_MAX_AGE_DAYS,
+        },
     )
     EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [email]).send()
 
@@ -140,7 +143,11 @@ def confirm(token: str) -> tuple[Subscription, bool]:
         if started and not created:
             _restart(subscription, now)
         if user_id and subscription.user_id is None:
-            subscription.user = get_user_model().objects.filter(pk=user_id).first()
+            # Only to the account of that very address: a signed-in user asking for
+            # someone else's address must not see that person's digest settings.
+            subscription.user = (
+                get_user_model().objects.filter(pk=user_id, email__iexact=email).first()
+            )
         subscription.save()
         _add_follows(subscription, follows)
     return subscription, started

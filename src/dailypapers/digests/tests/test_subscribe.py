@@ -225,3 +225,13 @@ def test_signed_in_users_settings_and_data_export(smtp, catalog):
     data = client.get("/export/me.json").json()
     assert data["digest_subscriptions"][0]["email"] == "ada@example.org"
     assert Client().get(reverse("digests:settings")).status_code == 302  # to the login page
+
+
+def test_a_signed_in_user_cannot_take_over_someone_elses_subscription(smtp, catalog):
+    mallory = get_user_model().objects.create_user("mallory", "mallory@example.org", "pw")
+    client = Client()
+    client.force_login(mallory)
+    client.post(SUBSCRIBE, {"email": "ada@example.org"})
+    Client().post(link_in(smtp.messages[0]))  # Ada confirms from her inbox
+    assert Subscription.objects.get().user is None
+    assert b"You have no digest yet" in client.get(reverse("digests:settings")).content

@@ -1,0 +1,27 @@
+from datetime import datetime
+from datetime import time as clock
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from dailypapers.digests.schedule import next_run, parse_time
+
+
+def test_next_run_is_the_next_time_of_day_in_the_sites_time_zone(settings):
+    settings.TIME_ZONE = "Europe/Paris"
+    paris = ZoneInfo("Europe/Paris")
+    at = parse_time("07:00")
+    before = datetime(2026, 11, 27, 6, 59, tzinfo=paris)
+    after = datetime(2026, 11, 27, 7, 0, tzinfo=paris)
+    assert next_run(before, at) == datetime(2026, 11, 27, 7, 0, tzinfo=paris)
+    assert next_run(after, at) == datetime(2026, 11, 28, 7, 0, tzinfo=paris)
+    # Across the change to summer time, still 07:00 on the wall clock.
+    assert next_run(datetime(2026, 3, 29, 1, 0, tzinfo=paris), at).utcoffset().seconds == 7200
+
+
+def test_the_time_must_be_hh_mm():
+    assert parse_time(" 23:05 ") == clock(23, 5)
+    for text in ("7am", "25:00", ""):
+        with pytest.raises(ImproperlyConfigured):
+            parse_time(text)
