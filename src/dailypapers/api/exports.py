@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404
 from dailypapers.community.models import Comment
 from dailypapers.digests.subscriptions import export_for_user
 from dailypapers.papers.arxiv_ids import InvalidArxivId, normalize_arxiv_id
+from dailypapers.papers.collections import upvoted_papers
 from dailypapers.papers.listings import InvalidPeriod, daily_listings, parse_period
 from dailypapers.papers.models import DailyListing, Paper, Upvote
 from dailypapers.search.service import search
@@ -54,8 +55,7 @@ def search_bibtex(request: HttpRequest) -> HttpResponse:
 
 def upvotes_bibtex(request: HttpRequest, username: str) -> HttpResponse:
     user = get_object_or_404(get_user_model(), username=username, is_active=True)
-    papers = Paper.objects.filter(upvote_set__user=user).for_cards()
-    return _bibtex(papers.order_by("-upvote_set__created_at")[:MAX_ENTRIES], f"{username}-upvotes")
+    return _bibtex(upvoted_papers(user)[:MAX_ENTRIES], f"{username}-upvotes")
 
 
 @login_required

@@ -12,10 +12,18 @@ from django.contrib.auth import get_user_model
 from django.contrib.syndication.views import Feed
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 
+from dailypapers.papers.collections import (
+    author_papers,
+    organization_papers,
+    papers_in_order,
+    upvoted_papers,
+)
 from dailypapers.papers.listings import daily_listings
 from dailypapers.papers.models import Author, Organization, Paper
+from dailypapers.papers.trending import trending_paper_ids
 from dailypapers.search.service import search
 
 ITEMS = 50
@@ -41,12 +49,12 @@ def _daily(request: HttpRequest) -> Channel:
 
 
 def _trending(request: HttpRequest) -> Channel:
-    listings = daily_listings(sort="trending")[:ITEMS]
+    papers = papers_in_order(trending_paper_ids(timezone.localdate())[:ITEMS])
     return Channel(
         "Trending papers",
         "/papers/trending",
-        "The most upvoted daily papers.",
-        [(listing.paper, listing.date) for listing in listings],
+        "Daily papers ranked by recent upvotes (as on the trending page).",
+        [(paper, paper.daily_listing.date) for paper in papers],
     )
 
 
@@ -62,7 +70,7 @@ def _search(request: HttpRequest) -> Channel:
 
 
 def _newest(papers) -> list[tuple[Paper, date | None]]:
-    return [(p, p.published) for p in papers.for_cards().order_by("-published", "arxiv_id")[:ITEMS]]
+    return [(p, p.published) for p in papers[:ITEMS]]
 
 
 def _organization(request: HttpRequest, slug: str) -> Channel:
@@ -71,7 +79,7 @@ def _organization(request: HttpRequest, slug: str) -> Channel:
         f"Papers from {org.name}",
         f"/organizations/{org.slug}",
         f"Papers linked to {org.name}.",
-        _newest(org.papers),
+        _newest(organization_papers(org, newest_first=True)),
     )
 
 
@@ -81,22 +89,17 @@ def _author(request: HttpRequest, name: str) -> Channel:
         f"Papers by {author.name}",
         f"/authors/{author.name}",
         f"Papers by {author.name}.",
-        _newest(author.papers),
+        _newest(author_papers(author)),
     )
 
 
 def _upvotes(request: HttpRequest, username: str) -> Channel:
     user = get_object_or_404(get_user_model(), username=username, is_active=True)
-    votes = (
-        user.upvote_set.select_related("paper")
-        .prefetch_related("paper__authorships__author")
-        .order_by("-created_at")[:ITEMS]
-    )
     return Channel(
         f"Papers upvoted by {user.username}",
         f"/users/{user.username}",
         f"Papers {user.username} upvoted, latest first.",
-        [(vote.paper, vote.created_at.date()) for vote in votes],
+        [(paper, paper.upvoted_at.date()) for paper in upvoted_papers(user)[:ITEMS]],
     )
 
 

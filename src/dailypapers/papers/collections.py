@@ -3,7 +3,7 @@
 Pages, feeds and exports all read these lists from here, so each is one query shape.
 """
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
 from .models import Author, DailyListing, Organization, Paper
 
@@ -22,12 +22,14 @@ def author_papers(author: Author) -> QuerySet:
 
 
 def upvoted_papers(user) -> QuerySet:
-    """The papers ``user`` upvoted, latest upvote first."""
+    """The papers ``user`` upvoted, latest upvote first, each with its ``upvoted_at``."""
     return (
         Paper.objects.visible()
         .for_cards()
         .filter(upvote_set__user=user)
-        .order_by("-upvote_set__created_at", "arxiv_id")
+        # After the filter, the annotation reads the same (this user's) upvote row.
+        .annotate(upvoted_at=F("upvote_set__created_at"))
+        .order_by("-upvoted_at", "arxiv_id")
     )
 
 
@@ -38,3 +40,9 @@ def submitted_listings(user) -> QuerySet:
         .select_related("paper", "paper__organization")
         .order_by("-date", "paper_id")
     )
+
+
+def papers_in_order(ids: list[str]) -> list[Paper]:
+    """The visible papers of ``ids``, ready for cards, in the order of ``ids``."""
+    papers = Paper.objects.visible().for_cards().in_bulk(ids)
+    return [papers[i] for i in ids if i in papers]

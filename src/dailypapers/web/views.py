@@ -26,6 +26,7 @@ from dailypapers.papers.arxiv_ids import InvalidArxivId, normalize_arxiv_id
 from dailypapers.papers.collections import (
     author_papers,
     organization_papers,
+    papers_in_order,
     submitted_listings,
     upvoted_papers,
 )
@@ -274,9 +275,7 @@ class _PapersByIds:
         self.ids = ids
 
     def __getitem__(self, window: slice) -> list[Paper]:
-        shown = self.ids()[window]
-        papers = Paper.objects.visible().for_cards().in_bulk(shown)
-        return [papers[i] for i in shown if i in papers]
+        return papers_in_order(self.ids()[window])
 
 
 class _Window:
