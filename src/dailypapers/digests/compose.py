@@ -136,7 +136,8 @@ class Composer:
         self._new: dict[datetime, NewPapers] = {}
         self._sections: dict[tuple, tuple[str, str]] = {}
         self._entries: dict[str, Entry] = {}
-        self._organizations: dict[str, str] = {}
+        self._titles: dict[tuple[str, str], tuple[str, str]] = {}
+        self._trending_url = absolute_url(reverse("papers-trending"))
         # Subscription id -> trending papers it already received, loaded by batch.
         self._sent: dict[int, set[str]] = {}
 
@@ -144,15 +145,9 @@ class Composer:
         """The subscriber's digest, or None when it would list nothing."""
         since = subscription.covered_until or subscription.confirmed_at or self.cutoff
         since = max(since, self.cutoff - timedelta(days=MAX_NEW_DAYS))
-        wanted = [("Trending", absolute_url(reverse("papers-trending")), self.trending())]
+        wanted = [("Trending", self._trending_url, self.trending())]
         for follow in follows:
-            wanted.append(
-                (
-                    self.heading(follow),
-                    follow_page_url(follow.kind, follow.value),
-                    self.matches(follow.kind, follow.value, since),
-                )
-            )
+            wanted.append((*self.title(follow), self.matches(follow.kind, follow.value, since)))
         if subscription.pk not in self._sent:
             self.load_sent([subscription.pk])
         taken = self._sent.pop(subscription.pk)
@@ -249,14 +244,20 @@ class Composer:
             ).values_list("subscription_id", "paper_id"):
                 self._sent[pk].add(paper_id)
 
-    def heading(self, follow: Follow) -> str:
+    def title(self, follow: Follow) -> tuple[str, str]:
+        """A followed item's section heading and the page that lists it."""
+        key = (follow.kind, follow.value)
+        if key not in self._titles:
+            self._titles[key] = (self._heading(follow), follow_page_url(*key))
+        return self._titles[key]
+
+    @staticmethod
+    def _heading(follow: Follow) -> str:
         if follow.kind == Follow.Kind.CATEGORY:
             return f"New in {follow.value}"
         if follow.kind == Follow.Kind.ORGANIZATION:
-            if follow.value not in self._organizations:
-                org = Organization.objects.filter(slug=follow.value).first()
-                self._organizations[follow.value] = org.name if org else follow.value
-            return f"New from {self._organizations[follow.value]}"
+            org = Organization.objects.filter(slug=follow.value).first()
+            return f"New from {org.name if org else follow.value}"
         if follow.kind == Follow.Kind.AUTHOR:
             return f"New by {follow.value}"
         return f"New for “{follow.value}”"

@@ -216,12 +216,13 @@ def send_due(
     composer = Composer(today=today, cutoff=now)
     if dry_run:
         for frequency, period in periods.items():
-            for subscription in (s for batch in _due(frequency, period) for s in batch):
-                digest = composer.compose(subscription, list(subscription.follows.all()))
-                if digest:
-                    report.sent += 1
-                else:
-                    report.empty += 1
+            for batch in _due(frequency, period):
+                composer.load_sent([subscription.pk for subscription in batch])
+                for subscription in batch:
+                    if composer.compose(subscription, list(subscription.follows.all())):
+                        report.sent += 1
+                    else:
+                        report.empty += 1
         return report
     with one_run_at_a_time():
         throttle.prune(now - timedelta(days=1))
