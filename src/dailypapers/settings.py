@@ -217,6 +217,8 @@ DIGEST_SEND_RETRIES = int(os.environ.get("DAILYPAPERS_DIGEST_RETRIES", "3"))
 DIGEST_RETRY_DELAY = float(os.environ.get("DAILYPAPERS_DIGEST_RETRY_DELAY", "2"))
 # Permanent failures (5xx) in a row before a subscription is suspended.
 DIGEST_MAX_BOUNCES = int(os.environ.get("DAILYPAPERS_DIGEST_MAX_BOUNCES", "3"))
+# Processes `digest send` splits the subscribers over, each with its own SMTP connection.
+DIGEST_SEND_WORKERS = int(os.environ.get("DAILYPAPERS_DIGEST_WORKERS", "1"))
 # One `digest send` at a time per SQLite data dir (PostgreSQL uses an advisory lock).
 DIGEST_LOCK_FILE = DATA_DIR / "digest-send.lock"
 # Django waits forever on a silent SMTP server without it.

@@ -9,9 +9,14 @@ server's "250 accepted" and that commit (a millisecond): a kill exactly there
 sends that one digest again (docs/digests.md).
 """
 
+import ctypes
 import fcntl
+import json
 import logging
+import signal
 import smtplib
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -37,6 +42,8 @@ logger = logging.getLogger(__name__)
 DONE = (Digest.Status.SENT, Digest.Status.EMPTY, Digest.Status.FAILED)
 BATCH = 500
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# From <sys/prctl.h>.
+PR_SET_PDEATHSIG = 1
 # Any 64-bit number of our own: PostgreSQL advisory locks are per database.
 ADVISORY_LOCK = 0x6469676573747321
 
@@ -205,9 +212,15 @@ def send_due(
     now: datetime | None = None,
     only: str | None = None,
     dry_run: bool = False,
+    workers: int = 1,
+    shard: tuple[int, int] | None = None,
     mailer_sleep: Callable[[float], None] = time.sleep,
 ) -> Report:
-    """Send every digest due on ``today``; SendAborted when the run had to stop early."""
+    """Send every digest due on ``today``; SendAborted when the run had to stop early.
+
+    ``workers`` > 1 splits the run over that many processes; ``shard`` (i, n)
+    is what one of them sends: the subscriptions whose id is i modulo n.
+    """
     now = now or timezone.now()
     today = today or timezone.localdate(now)
     report = Report()
@@ -216,7 +229,7 @@ def send_due(
     composer = Composer(today=today, cutoff=now)
     if dry_run:
         for frequency, period in periods.items():
-            for batch in _due(frequency, period):
+            for batch in _due(frequency, period, shard):
                 composer.load_sent([subscription.pk for subscription in batch])
                 for subscription in batch:
                     if composer.compose(subscription, list(subscription.follows.all())):
@@ -224,24 +237,80 @@ def send_due(
                     else:
                         report.empty += 1
         return report
+    if shard is not None:
+        # A worker of a run that holds the lock, and dies with it (_in_workers).
+        return _send(periods, shard, composer, report, now, mailer_sleep)
     with one_run_at_a_time():
         throttle.prune(now - timedelta(days=1))
-        mailer = Mailer(report, sleep=mailer_sleep)
-        try:
-            for frequency, period in periods.items():
-                for batch in _due(frequency, period):
-                    records = _claim(batch, period)
-                    composer.load_sent([subscription.pk for subscription in batch])
-                    for subscription in batch:
-                        _send_one(
-                            subscription, records[subscription.pk], composer, mailer, report, now
-                        )
-        finally:
-            mailer.close()
+        if workers > 1:
+            return _in_workers(today, now, only, workers, report)
+        return _send(periods, None, composer, report, now, mailer_sleep)
+
+
+def _send(
+    periods: dict[str, str],
+    shard: tuple[int, int] | None,
+    composer: Composer,
+    report: Report,
+    now: datetime,
+    mailer_sleep: Callable[[float], None],
+) -> Report:
+    mailer = Mailer(report, sleep=mailer_sleep)
+    try:
+        for frequency, period in periods.items():
+            for batch in _due(frequency, period, shard):
+                records = _claim(batch, period)
+                composer.load_sent([subscription.pk for subscription in batch])
+                for subscription in batch:
+                    _send_one(subscription, records[subscription.pk], composer, mailer, report, now)
+    finally:
+        mailer.close()
     return report
 
 
-def _due(frequency: str, period: str) -> Iterator[list[Subscription]]:
+def _in_workers(today: date, now: datetime, only: str | None, workers: int, report: Report):
+    """Run ``workers`` processes of `digest send --shard`, each with its own database
+    and SMTP connections, and add up their reports.
+
+    They are killed when this process dies (PR_SET_PDEATHSIG), so the run lock
+    this process holds covers them: a killed run leaves no worker sending.
+    """
+    command = [sys.executable, "-m", "dailypapers", "digest", "send"]
+    command += ["--date", today.isoformat(), "--now", now.isoformat()]
+    if only:
+        command += ["--period", only]
+    processes = [
+        subprocess.Popen(
+            [*command, "--shard", f"{i}/{workers}"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            preexec_fn=_die_with_parent,
+        )
+        for i in range(workers)
+    ]
+    errors = []
+    for process in processes:
+        out, err = process.communicate()
+        if process.returncode:
+            errors.append(err.strip().splitlines()[-1] if err.strip() else "a worker failed")
+            continue
+        for name, value in json.loads(out.strip().splitlines()[-1]).items():
+            if isinstance(value, int):
+                setattr(report, name, getattr(report, name) + value)
+    if errors:
+        raise SendAborted("; ".join(errors))
+    return report
+
+
+def _die_with_parent() -> None:
+    """In a worker, before it starts: be killed with SIGKILL when the parent dies (Linux)."""
+    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def _due(
+    frequency: str, period: str, shard: tuple[int, int] | None
+) -> Iterator[list[Subscription]]:
     """Active subscriptions of ``frequency`` whose ``period`` digest is not settled yet."""
     settled = Digest.objects.filter(subscription=OuterRef("pk"), period=period, status__in=DONE)
     ids = list(
@@ -250,6 +319,8 @@ def _due(frequency: str, period: str) -> Iterator[list[Subscription]]:
         .order_by("id")
         .values_list("id", flat=True)
     )
+    if shard:
+        ids = [pk for pk in ids if pk % shard[1] == shard[0]]
     for start in range(0, len(ids), BATCH):
         batch = Subscription.objects.filter(id__in=ids[start : start + BATCH])
         yield list(batch.prefetch_related("follows").order_by("id"))
