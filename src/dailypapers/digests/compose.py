@@ -199,8 +199,16 @@ class Composer:
         return self._sections[key]
 
     def trending(self) -> list[str]:
+        """Trending papers the catalog had at the cutoff: one added during the run
+        belongs to the next digest's sections, which hold only papers added after it."""
         if self._trending is None:
-            self._trending = trending_paper_ids(self.today)[:TRENDING_POOL]
+            ranked = trending_paper_ids(self.today)[:TRENDING_POOL]
+            known = set(
+                Paper.objects.filter(arxiv_id__in=ranked, added_at__lte=self.cutoff).values_list(
+                    "arxiv_id", flat=True
+                )
+            )
+            self._trending = [pid for pid in ranked if pid in known]
         return self._trending
 
     def matches(self, kind: str, value: str, since: datetime) -> list[str]:

@@ -2,9 +2,9 @@
 
 For each due (subscription, period) a Digest row exists (``pending``) before
 the message goes out, and is marked ``sent`` in the same transaction that
-records the papers it listed, right after the SMTP server accepts it. A run killed at any
-point leaves every digest either ``sent`` or still owed, and the next run
-sends what is owed. The one window no SMTP client can close is between the
+records the papers it listed, right after the SMTP server accepts it. A run
+killed at any point leaves every digest either ``sent`` or still owed, and
+the next run sends what is owed. The one window no SMTP client can close is between the
 server's "250 accepted" and that commit (a millisecond): a kill exactly there
 sends that one digest again (docs/digests.md).
 """
@@ -147,6 +147,10 @@ class Mailer:
                 self.backend.open()
                 self.backend.send_messages([message])
                 return Outcome(delivered=True)
+            except ValueError as failure:
+                # An address Django cannot put in a header (one stored by other
+                # means than the subscribe form): no server will ever take it.
+                return Outcome(delivered=False, permanent=True, error=f"invalid address: {failure}")
             except (smtplib.SMTPSenderRefused, smtplib.SMTPAuthenticationError) as failure:
                 # Our sender or credentials: every message would fail the same way.
                 self.close()

@@ -133,7 +133,6 @@ def confirm(token: str) -> tuple[Subscription, bool]:
     Raises tokens.InvalidToken. Opening the same link twice changes nothing more.
     """
     email, follows, user_id = tokens.read_confirm_token(token)
-    email = normalize_email(email)
     now = timezone.now()
     with transaction.atomic():
         subscription, created = Subscription.objects.select_for_update().get_or_create(

@@ -212,3 +212,13 @@ def test_command_reports_and_fails_clearly_when_the_server_is_down(smtp, catalog
     with pytest.raises(CommandError, match="cannot reach the SMTP server"):
         call_command("digest", "send", "--date", DAY.isoformat())
     assert Digest.objects.get().status == Digest.Status.PENDING
+
+
+def test_an_address_stored_by_other_means_that_cannot_be_sent_to_is_a_bounce(smtp, catalog):
+    subscriber("a@b.c\nBcc: x@y.z")  # as if typed into the admin or the shell
+    subscriber("ada@example.org")
+    report = send_due(today=DAY)
+    assert (report.sent, report.failed) == (1, 1)
+    assert [m.recipients for m in smtp.messages] == [["ada@example.org"]]
+    failed = Digest.objects.get(status=Digest.Status.FAILED)
+    assert failed.error.startswith("invalid address")
