@@ -100,11 +100,19 @@ def test_the_box_on_feed_and_paper_pages_posts_with_csrf(smtp, catalog, client):
     assert 'action="/digests/"' in paper and 'value="category:cs.LG"' in paper
 
 
-def test_subscribe_needs_the_csrf_token(smtp, catalog):
+def test_subscribe_needs_the_csrf_token_the_box_carries(smtp, catalog):
     client = Client(enforce_csrf_checks=True)
     response = client.post(SUBSCRIBE, {"email": "ada@example.org"})
     assert response.status_code == 403
     assert smtp.messages == []
+    page = client.get("/authors/Grace Hopper").content.decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)[1]
+    response = client.post(
+        SUBSCRIBE,
+        {"email": "ada@example.org", "follow": "author:Grace Hopper", "csrfmiddlewaretoken": token},
+    )
+    assert response.status_code == 302
+    assert "papers by Grace Hopper" in smtp.messages[0].part("plain")
 
 
 @pytest.mark.parametrize(
