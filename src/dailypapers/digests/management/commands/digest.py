@@ -4,6 +4,7 @@ from dataclasses import asdict
 from datetime import date, datetime
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
 from dailypapers.digests import schedule
@@ -41,7 +42,10 @@ class Command(BaseCommand):
         if action == "schedule":
             if not settings.DIGEST_TIME:
                 raise CommandError("set DAILYPAPERS_DIGEST_TIME=HH:MM to schedule digests")
-            at = schedule.parse_time(settings.DIGEST_TIME)
+            try:
+                at = schedule.parse_time(settings.DIGEST_TIME)
+            except ImproperlyConfigured as error:
+                raise CommandError(str(error)) from None
             self.stdout.write(f"digests: every day at {at:%H:%M} ({settings.TIME_ZONE})")
             schedule.run_forever(at, self.send)
         elif options["shard"]:
