@@ -84,6 +84,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "dailypapers.web.page_cache.csrf_placeholder",
             ],
         },
     },
@@ -179,8 +180,8 @@ EMBEDDING_CACHE = (
 SUBMISSION_MAX_AGE_DAYS = int(os.environ.get("DAILYPAPERS_SUBMISSION_MAX_AGE_DAYS", "14"))
 SUBMISSIONS_PER_USER_PER_DAY = int(os.environ.get("DAILYPAPERS_SUBMISSIONS_PER_DAY", "5"))
 
-# Each process keeps what every anonymous reader sees alike (lists of cards,
-# similar papers) for this long; logged-in readers always get fresh pages.
+# Each process serves anonymous readers pages rendered at most this long ago
+# (web/page_cache.py); signed-in readers always get fresh pages.
 PAGE_CACHE_SECONDS = int(os.environ.get("DAILYPAPERS_PAGE_CACHE_SECONDS", "30"))
 CACHES = {
     "default": {

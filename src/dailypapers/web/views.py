@@ -13,11 +13,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from dailypapers.community.services import verified_author_ids
@@ -50,6 +48,7 @@ from dailypapers.search.documents import SearchFilters
 from dailypapers.search.service import search, similar
 
 from .forms import SearchForm, SubmitForm
+from .page_cache import shared_with_anonymous_readers
 
 PAGE_SIZE = 30
 # Deeper than anyone pages by hand; beyond it a page number is a mistake or a crawler.
@@ -85,20 +84,16 @@ def _page_number(request: HttpRequest) -> int:
     return int(text)
 
 
-@dataclass
-class RenderedCards:
-    html: str
-    count: int
-    more_url: str
-    # Whatever else the page shows that is the same for every reader (previous/next links).
-    shared: dict
+def _page(request: HttpRequest, items, template: str, context: dict) -> HttpResponse:
+    """Render one page of ``items`` (a queryset, or a sliceable list of papers or listings).
 
-
-def _render_cards(
-    request: HttpRequest, items, number: int, extra: dict, shared: dict
-) -> RenderedCards:
+    An htmx request for a following page ("more results") gets only the cards.
+    """
+    number = _page_number(request)
     start = (number - 1) * PAGE_SIZE
     window = list(items[start : start + PAGE_SIZE + 1])
+    if not window and number > 1:
+        raise Http404(f"Page {number} is past the end of this list.")
     shown = window[:PAGE_SIZE]
     if shown and isinstance(shown[0], DailyListing):
         cards = _cards(request, [x.paper for x in shown], [x.date for x in shown])
@@ -109,53 +104,17 @@ def _render_cards(
         query = request.GET.copy()
         query["p"] = number + 1
         more_url = f"{request.path}?{query.urlencode()}"
-    html = render_to_string(
-        "web/_cards.html", {"cards": cards, "more_url": more_url, **extra}, request
-    )
-    return RenderedCards(mark_safe(html), len(shown), more_url, shared)
-
-
-def _page(
-    request: HttpRequest,
-    items,
-    template: str,
-    context: dict,
-    *,
-    shared: Callable[[], dict] = dict,
-    cacheable: bool = True,
-) -> HttpResponse:
-    """Render one page of ``items`` (a queryset, or a sliceable list of papers or listings).
-
-    The cards of a page, and what ``shared()`` adds to the context, are the
-    same for every anonymous reader, so they are made once per
-    PAGE_CACHE_SECONDS per process; logged-in readers see their own upvotes
-    and get them fresh. An htmx request for a following page ("more results")
-    gets only the cards.
-    """
-    number = _page_number(request)
-
-    def build() -> RenderedCards:
-        return _render_cards(request, items, number, context, shared())
-
-    if cacheable and not request.user.is_authenticated:
-        key = f"cards:{request.get_full_path()}"
-        cards = cache.get(key)
-        if cards is None:
-            cards = build()
-            cache.set(key, cards, settings.PAGE_CACHE_SECONDS)
-    else:
-        cards = build()
-    if not cards.count and number > 1:
-        raise Http404(f"Page {number} is past the end of this list.")
+    context |= {"cards": cards, "more_url": more_url}
     if request.htmx and number > 1:
-        return HttpResponse(cards.html)
-    return render(request, template, context | cards.shared | {"cards": cards})
+        return render(request, "web/_cards.html", context)
+    return render(request, template, context)
 
 
 def home(request: HttpRequest) -> HttpResponse:
     return redirect("papers")
 
 
+@shared_with_anonymous_readers
 def papers(request: HttpRequest) -> HttpResponse:
     """/papers: the latest day with listings, or the search page when ``q`` is given."""
     if "q" in request.GET:
@@ -183,14 +142,17 @@ def _parsed(parse, text: str) -> Period:
         raise Http404(str(error)) from None
 
 
+@shared_with_anonymous_readers
 def papers_of_day(request: HttpRequest, day: str) -> HttpResponse:
     return _listing_page(request, "date", day, _parsed(parse_day, day))
 
 
+@shared_with_anonymous_readers
 def papers_of_week(request: HttpRequest, week: str) -> HttpResponse:
     return _listing_page(request, "week", week, _parsed(parse_week, week))
 
 
+@shared_with_anonymous_readers
 def papers_of_month(request: HttpRequest, month: str) -> HttpResponse:
     return _listing_page(request, "month", month, _parsed(parse_month, month))
 
@@ -245,8 +207,8 @@ def _listing_page(request: HttpRequest, kind: str, value: str, period: Period) -
             "period": period,
             "sort": sort,
             "feed": "daily",
+            **_neighbours(kind, period),
         },
-        shared=lambda: _neighbours(kind, period),
     )
 
 
@@ -254,6 +216,7 @@ def _bad_request(request: HttpRequest, message: str) -> HttpResponse:
     return render(request, "web/error.html", {"message": message}, status=400)
 
 
+@shared_with_anonymous_readers
 def trending(request: HttpRequest) -> HttpResponse:
     return _page(
         request,
@@ -324,10 +287,10 @@ def search_page(request: HttpRequest) -> HttpResponse:
         _Window([hit.paper for hit in hits], (number - 1) * PAGE_SIZE),
         "web/_search_results.html" if as_you_type else "web/search.html",
         context,
-        cacheable=False,
     )
 
 
+@shared_with_anonymous_readers
 def paper(request: HttpRequest, arxiv_id: str) -> HttpResponse:
     try:
         canonical = normalize_arxiv_id(arxiv_id)
@@ -335,30 +298,21 @@ def paper(request: HttpRequest, arxiv_id: str) -> HttpResponse:
         raise Http404(str(error)) from None
     if canonical != arxiv_id:
         return redirect("paper", arxiv_id=canonical, permanent=True)
-    anonymous = not request.user.is_authenticated
-    # The main column is the same for every anonymous reader (see _page); the
-    # sidebar's subscribe form carries the reader's own CSRF token, so it is not cached.
-    key = f"paper:{canonical}"
-    if anonymous and (page := cache.get(key)):
-        return render(request, "web/paper.html", page)
     found = Paper.objects.for_cards().filter(pk=canonical).first()
     if found is None or (found.is_hidden and not request.user.is_staff):
         return render(request, "web/paper_unknown.html", {"arxiv_id": canonical}, status=404)
-    main = {
-        "paper": found,
-        "card": _cards(request, [found])[0],
-        "listing": found.daily_listing,
-        "verified_author_ids": verified_author_ids(found),
-    }
-    page = {
-        "paper": found,
-        "title": found.title,
-        "main": mark_safe(render_to_string("web/_paper_main.html", main, request)),
-        "similar": _similar(found),
-    }
-    if anonymous and not found.is_hidden:
-        cache.set(key, page, settings.PAGE_CACHE_SECONDS)
-    return render(request, "web/paper.html", page)
+    return render(
+        request,
+        "web/paper.html",
+        {
+            "paper": found,
+            "card": _cards(request, [found])[0],
+            "listing": found.daily_listing,
+            "similar": _similar(found),
+            "verified_author_ids": verified_author_ids(found),
+            "title": found.title,
+        },
+    )
 
 
 def _similar(paper: Paper) -> list[tuple[str, str]]:
@@ -428,6 +382,7 @@ def submit(request: HttpRequest) -> HttpResponse:
     return render(request, "web/submit.html", {"form": form, **rules}, status=status)
 
 
+@shared_with_anonymous_readers
 def organization(request: HttpRequest, slug: str) -> HttpResponse:
     org = get_object_or_404(Organization, slug=slug)
     return _page(
@@ -438,6 +393,7 @@ def organization(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+@shared_with_anonymous_readers
 def author(request: HttpRequest, name: str) -> HttpResponse:
     person = get_object_or_404(Author, name=name)
     return _page(
@@ -448,6 +404,7 @@ def author(request: HttpRequest, name: str) -> HttpResponse:
     )
 
 
+@shared_with_anonymous_readers
 def profile(request: HttpRequest, username: str) -> HttpResponse:
     person = get_object_or_404(get_user_model(), username=username, is_active=True)
     submitted = list(submitted_listings(person)[:PAGE_SIZE])

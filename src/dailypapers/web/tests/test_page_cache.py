@@ -1,0 +1,57 @@
+"""Pages shared by anonymous readers: served from the cache, each with its own CSRF token."""
+
+import re
+
+import pytest
+from django.test import Client
+
+from dailypapers.papers.models import Paper
+from dailypapers.web.page_cache import CSRF_PLACEHOLDER
+
+pytestmark = pytest.mark.django_db
+
+
+def form_token(html: str) -> str:
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)[1]
+
+
+def test_anonymous_readers_get_the_page_rendered_before(client, catalog):
+    client.get("/papers/2403.00001")
+    Paper.objects.filter(pk="2403.00001").update(title="A new title")
+    assert "Block-wise Quantization" in client.get("/papers/2403.00001").content.decode()
+
+
+def test_signed_in_readers_always_get_a_fresh_page(client, catalog, reader):
+    client.get("/papers/2403.00001")
+    Paper.objects.filter(pk="2403.00001").update(title="A new title")
+    client.force_login(reader)
+    assert "A new title" in client.get("/papers/2403.00001").content.decode()
+
+
+def test_each_reader_of_a_shared_page_gets_a_working_token_of_their_own(catalog):
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    pages = [reader.get("/papers/date/2024-03-04").content.decode() for reader in (first, second)]
+    assert CSRF_PLACEHOLDER not in pages[0] + pages[1]
+    tokens = [form_token(page) for page in pages]
+    assert tokens[0] != tokens[1]
+    for reader, token in zip((first, second), tokens, strict=True):
+        # Accepted by the CSRF check: the view itself then asks to log in.
+        response = reader.post("/papers/2403.00001/upvote", {"csrfmiddlewaretoken": token})
+        assert response.status_code == 302
+    # Another reader's token is refused.
+    refused = first.post("/papers/2403.00001/upvote", {"csrfmiddlewaretoken": "x" * 64})
+    assert refused.status_code == 403
+
+
+def test_error_pages_are_not_shared_and_carry_a_real_token(client, catalog):
+    response = client.get("/papers/2401.12345")
+    html = response.content.decode()
+    assert response.status_code == 404 and CSRF_PLACEHOLDER not in html
+
+
+def test_htmx_fragments_are_kept_apart_from_whole_pages(client, catalog):
+    whole = client.get("/papers", {"q": "diffusion"}).content.decode()
+    fragment = client.get(
+        "/papers", {"q": "diffusion"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="results"
+    ).content.decode()
+    assert "<html" in whole and "<html" not in fragment
