@@ -91,8 +91,10 @@ def main() -> None:
 
     django.setup()
     from django.conf import settings
+    from django.core.management import call_command
 
     settings.ALLOWED_HOSTS = ["*"]
+    call_command("migrate", verbosity=0)  # as `serve` would, before the in-process part
     busiest = busiest_day()
     uncached_latency(busiest)
     measure([(name, path.format(busiest=busiest)) for name, path in ENDPOINTS], args.seconds)
