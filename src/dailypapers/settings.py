@@ -134,6 +134,7 @@ AUTH_PASSWORD_VALIDATORS = [
         "NumericPasswordValidator",
     ]
 ]
+CSRF_FAILURE_VIEW = "dailypapers.web.errors.csrf_failure"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "papers"
 LOGOUT_REDIRECT_URL = "papers"

@@ -1,5 +1,6 @@
 """Error pages: readable HTML for people, JSON for the API's paths."""
 
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
@@ -25,3 +26,15 @@ def permission_denied(request: HttpRequest, exception: Exception) -> HttpRespons
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     return _error(request, 404, exception)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form posted without its security token (an expired page, or another site's form)."""
+    return _error(
+        request,
+        403,
+        PermissionDenied(
+            "This form's security token is missing or out of date. "
+            "Reload the page and try again (cookies must be enabled)."
+        ),
+    )

@@ -179,6 +179,14 @@ def test_forms_refuse_posts_without_a_csrf_token(catalog, reader):
     assert strict.post("/papers/submit", {"arxiv_id": "2403.00005"}).status_code == 403
 
 
+def test_a_post_without_its_token_gets_a_readable_page(catalog, reader):
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(reader)
+    response = strict.post("/papers/submit", {"arxiv_id": "2403.00005"})
+    assert response.status_code == 403
+    assert "security token is missing or out of date" in response.content.decode()
+
+
 def test_the_search_page_highlights_matches_and_filters(client, catalog):
     html = client.get("/papers", {"q": "quantization"}).content.decode()
     assert "<mark>" in html and "/papers/2403.00001" in html
