@@ -4,9 +4,10 @@
 daily item (title, organization, links), so those are repeated there.
 """
 
+from collections import defaultdict
 from datetime import UTC, date, datetime, time
 
-from dailypapers.papers.models import DailyListing, Organization, Paper
+from dailypapers.papers.models import Authorship, DailyListing, Organization, Paper
 
 
 def iso(value: date | datetime | None) -> str | None:
@@ -21,67 +22,172 @@ def iso(value: date | datetime | None) -> str | None:
 def organization(org: Organization | None) -> dict | None:
     if org is None:
         return None
-    return {"name": org.slug, "fullname": org.name, "avatarUrl": org.avatar_url}
+    return _organization(org.slug, org.name, org.avatar_url)
+
+
+def _organization(slug: str | None, name: str, avatar_url: str) -> dict | None:
+    if slug is None:
+        return None
+    return {"name": slug, "fullname": name, "avatarUrl": avatar_url}
 
 
 def authors(paper: Paper) -> list[dict]:
+    return _authors(paper.arxiv_id, [(a.position, a.author.name) for a in paper.authorships.all()])
+
+
+def _authors(arxiv_id: str, names: list[tuple[int, str]]) -> list[dict]:
+    """``names``: (position, name) in author order."""
     return [
-        {"_id": f"{paper.arxiv_id}-{a.position}", "name": a.author.name, "hidden": False}
-        for a in paper.authorships.all()
+        {"_id": f"{arxiv_id}-{position}", "name": name, "hidden": False} for position, name in names
     ]
 
 
 def submitter(listing: DailyListing | None) -> dict | None:
     if listing is None:
         return None
-    if listing.submitted_by is not None:
-        user = listing.submitted_by
-        return {
-            "user": user.username,
-            "fullname": user.get_full_name() or user.username,
-            "avatarUrl": "",
-        }
-    if listing.submitter_name:
-        return {"user": listing.submitter_name, "fullname": listing.submitter_name, "avatarUrl": ""}
+    user = listing.submitted_by
+    if user is None:
+        return _submitter(None, "", listing.submitter_name)
+    return _submitter(user.username, user.get_full_name(), listing.submitter_name)
+
+
+def _submitter(username: str | None, full_name: str, source_name: str) -> dict | None:
+    """A local user (``username``) first, else the submitter's name at the source."""
+    if username is not None:
+        return {"user": username, "fullname": full_name or username, "avatarUrl": ""}
+    if source_name:
+        return {"user": source_name, "fullname": source_name, "avatarUrl": ""}
     return None
 
 
-def _links(paper: Paper) -> dict:
+def _links(org: dict | None, project_page: str, github_repo: str) -> dict:
     return {
-        "organization": organization(paper.organization),
-        "projectPage": paper.project_page or None,
-        "githubRepo": paper.github_repo or None,
+        "organization": org,
+        "projectPage": project_page or None,
+        "githubRepo": github_repo or None,
         "githubStars": None,
         "ai_summary": None,
         "ai_keywords": None,
     }
 
 
+def _paper_links(paper: Paper) -> dict:
+    return _links(organization(paper.organization), paper.project_page, paper.github_repo)
+
+
 def paper_fields(paper: Paper) -> dict:
+    return _paper_fields(
+        paper.arxiv_id, authors(paper), paper.published, paper.title, paper.abstract, paper.upvotes
+    )
+
+
+def _paper_fields(
+    arxiv_id: str,
+    authors: list[dict],
+    published: date | None,
+    title: str,
+    abstract: str,
+    upvotes: int,
+) -> dict:
     return {
-        "id": paper.arxiv_id,
-        "authors": authors(paper),
-        "publishedAt": iso(paper.published),
-        "title": paper.title,
-        "summary": paper.abstract,
-        "upvotes": paper.upvotes,
-        "discussionId": paper.arxiv_id,
+        "id": arxiv_id,
+        "authors": authors,
+        "publishedAt": iso(published),
+        "title": title,
+        "summary": abstract,
+        "upvotes": upvotes,
+        "discussionId": arxiv_id,
     }
 
 
 def daily_item(paper: Paper, listing: DailyListing | None) -> dict:
     """One element of /api/daily_papers (and of /api/papers/search)."""
+    return _daily_item(
+        paper_fields(paper),
+        _paper_links(paper),
+        listing.date if listing else None,
+        submitter(listing),
+    )
+
+
+def _daily_item(fields: dict, links: dict, listed_on: date | None, by: dict | None) -> dict:
     return {
-        "paper": {**paper_fields(paper), **_links(paper)},
-        "publishedAt": iso(listing.date) if listing else iso(paper.published),
-        "title": paper.title,
-        "summary": paper.abstract,
+        "paper": {**fields, **links},
+        "publishedAt": iso(listed_on) if listed_on else fields["publishedAt"],
+        "title": fields["title"],
+        "summary": fields["summary"],
         "thumbnail": None,
         "numComments": 0,
-        "submittedBy": submitter(listing),
+        "submittedBy": by,
         "isAuthorParticipating": False,
-        **_links(paper),
+        **links,
     }
+
+
+# What daily_items() reads of a paper, its organization, listing and submitter.
+_ROW = (
+    "arxiv_id",
+    "title",
+    "abstract",
+    "published",
+    "upvotes",
+    "project_page",
+    "github_repo",
+    "organization__slug",
+    "organization__name",
+    "organization__avatar_url",
+    "listing__date",
+    "listing__submitter_name",
+    "listing__submitted_by__username",
+    "listing__submitted_by__first_name",
+    "listing__submitted_by__last_name",
+)
+
+
+def daily_items(arxiv_ids: list[str]) -> list[dict]:
+    """``daily_item()`` of each paper, in the order given, skipping unknown and hidden ones.
+
+    Two plain queries (papers with their joins, then author names) and no model
+    instances: for the search endpoint, instances and prefetching cost more than
+    the search itself.
+    """
+    papers = Paper.objects.visible().filter(arxiv_id__in=arxiv_ids).order_by().values(*_ROW)
+    rows = {row["arxiv_id"]: row for row in papers}
+    names: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    for paper_id, position, name in (
+        Authorship.objects.filter(paper_id__in=list(rows))
+        .order_by("paper_id", "position")
+        .values_list("paper_id", "position", "author__name")
+    ):
+        names[paper_id].append((position, name))
+    items = []
+    for arxiv_id in arxiv_ids:
+        if (row := rows.get(arxiv_id)) is None:
+            continue
+        organization = _organization(
+            row["organization__slug"], row["organization__name"], row["organization__avatar_url"]
+        )
+        listed_on = row["listing__date"]
+        by = None  # without a listing, no submitter
+        if listed_on:
+            username = row["listing__submitted_by__username"]
+            # As User.get_full_name() makes it.
+            full_name = (
+                f"{row['listing__submitted_by__first_name']} "
+                f"{row['listing__submitted_by__last_name']}".strip()
+            )
+            by = _submitter(username, full_name, row["listing__submitter_name"])
+        fields = _paper_fields(
+            arxiv_id,
+            _authors(arxiv_id, names[arxiv_id]),
+            row["published"],
+            row["title"],
+            row["abstract"],
+            row["upvotes"],
+        )
+        links = _links(organization, row["project_page"], row["github_repo"])
+        items.append(_daily_item(fields, links, listed_on, by))
+    return items
 
 
 def paper_info(paper: Paper, listing: DailyListing | None) -> dict:
@@ -91,7 +197,7 @@ def paper_info(paper: Paper, listing: DailyListing | None) -> dict:
         "numComments": 0,
         "submittedOnDailyAt": iso(listing.date) if listing else None,
         "submittedOnDailyBy": submitter(listing),
-        **_links(paper),
+        **_paper_links(paper),
         "linkedModels": [],
         "numTotalModels": 0,
         "linkedDatasets": [],

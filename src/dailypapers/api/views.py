@@ -4,12 +4,14 @@ Thin: every query goes through the catalog's and the search app's services.
 Errors are JSON with a message and the right status, never an HTML page.
 """
 
-from typing import Literal
+from typing import Any, Literal
 
+import orjson
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Field, NinjaAPI, Path, Query, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.renderers import JSONRenderer
 from ninja.security import HttpBearer
 
 from dailypapers.community.models import ApiToken
@@ -25,14 +27,26 @@ from dailypapers.papers.services import (
     upsert_papers,
 )
 from dailypapers.search.indexing import after_catalog_change
-from dailypapers.search.service import search
+from dailypapers.search.service import search_page
 
 from . import shapes
+
+
+class OrjsonRenderer(JSONRenderer):
+    """orjson instead of the standard encoder: a search answer is ~190 kB of
+    abstracts, and encoding it took a tenth of the request's CPU (1.7 ms vs 0.1 ms).
+    """
+
+    def render(self, request: HttpRequest, data: Any, *, response_status: int) -> bytes:
+        # What orjson does not know (pydantic models, …) goes through ninja's encoder.
+        return orjson.dumps(data, default=self.encoder_class().default)
+
 
 api = NinjaAPI(
     title="dailypapers API",
     version="1",
     description="Hugging Face-compatible papers API of a dailypapers site.",
+    renderer=OrjsonRenderer(),
 )
 
 # An arXiv id in a path: new style, or old style with its archive ("hep-th/9901001").
@@ -102,8 +116,7 @@ def search_papers(
     request: HttpRequest, q: str = Query("", max_length=250), limit: int = Query(50, ge=1, le=120)
 ):
     """Hybrid keyword and semantic search over the whole catalog."""
-    papers = [hit.paper for hit in search(q, limit=limit).hits]
-    return [shapes.daily_item(paper, paper.daily_listing) for paper in papers]
+    return shapes.daily_items([pid for pid, _ in search_page(q, limit=limit).page])
 
 
 def _paper(arxiv_id: str) -> Paper:
