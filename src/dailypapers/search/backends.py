@@ -66,6 +66,6 @@ def vector_index():
 
         if enable_pgvector():
             return PgVectorIndex(name, dim=384)
-        return InProcessVectors(name, dim=384)
+        return InProcessVectors(name, dim=384, graph_dir=settings.SEARCH_INDEX_DIR / "vectors")
 
     return _once(("vectors", connection.vendor, connection.settings_dict["NAME"], name), make)

@@ -8,9 +8,12 @@ import threading
 import warnings
 from collections.abc import Sequence
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+
+QUERY_CACHE_SIZE = 1024
 
 
 def paper_text(title: str, abstract: str) -> str:
@@ -167,6 +170,9 @@ class MiniLMEmbedder:
         self.tokenizer.enable_truncation(max_length=max_tokens)
         self.batch_size = batch_size
         self.cache = cache
+        # Queries repeat (popular searches, feeds polled, pages of one search):
+        # each is embedded once per process. ``embed_query.cache_clear()`` forgets them.
+        self.embed_query = lru_cache(maxsize=QUERY_CACHE_SIZE)(self._embed_query)
 
     def _run(self, texts: Sequence[str]) -> np.ndarray:
         encoded = self.tokenizer.encode_batch(list(texts))
@@ -203,8 +209,11 @@ class MiniLMEmbedder:
                 result[i] = np.frombuffer(cached[h], dtype=np.float32)
         return result
 
-    def embed_query(self, text: str) -> np.ndarray:
-        return self._run([text])[0]
+    def _embed_query(self, text: str) -> np.ndarray:
+        """The query's vector, read-only: ``embed_query`` caches it for every caller."""
+        vector = self._run([text])[0]
+        vector.setflags(write=False)
+        return vector
 
 
 def embedding_name(max_tokens: int, quantized: bool) -> str:

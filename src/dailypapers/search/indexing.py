@@ -16,6 +16,7 @@ from dailypapers.papers.models import Paper
 from . import backends
 from .embeddings import paper_text, text_hash
 from .models import PaperEmbedding
+from .vectors import InProcessVectors
 
 # Above this, embedding waits for `dailypapers index` instead of holding up an import.
 EMBED_INLINE_UP_TO = 200
@@ -78,6 +79,19 @@ def embed_pending(batch_size: int = 256, on_batch: Callable[[int], None] = lambd
         done += len(texts)
         on_batch(len(texts))
     return done
+
+
+def update_vector_index() -> bool:
+    """Bring the vector index level with the embeddings; True if it saved a graph.
+
+    The in-process index saves its HNSW graph for the web workers to load
+    (built here, once the catalog is large enough: too slow for a request).
+    """
+    vectors = backends.vector_index()
+    if isinstance(vectors, InProcessVectors):
+        return vectors.save_graph()
+    vectors.refresh(force=True)
+    return False
 
 
 def after_catalog_change() -> str:

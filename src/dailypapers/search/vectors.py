@@ -1,33 +1,59 @@
 """Nearest-neighbour search over paper embeddings, inside the web process.
 
-Exact cosine scan (one matrix product) while the catalog is small enough for
-it to be fast; an HNSW graph (hnswlib) beyond HNSW_FROM vectors. The index
-follows the PaperEmbedding table incrementally: rows updated since the last
-look are added or replaced.
+An exact cosine scan (one matrix product) while the catalog is small; from
+HNSW_FROM vectors on, an HNSW graph (hnswlib). Building the graph takes a
+while, so web workers never do it: ``dailypapers index`` builds it and saves it
+to the index dir (``save_graph()``), and every process loads the saved graph
+once and follows the PaperEmbedding table from there. Until a graph is saved,
+workers scan exactly, whatever the size.
+
+Either way the index follows the table incrementally: rows updated since the
+last look are added or replaced.
 """
 
+import json
+import logging
+import os
 import threading
 import time
 from datetime import datetime
+from pathlib import Path
 
+import hnswlib
 import numpy as np
 
 from .models import PaperEmbedding
 
-# At 100k vectors an exact scan takes a few ms on 2 cores; at 1M it takes ~100 ms.
-HNSW_FROM = 200_000
+logger = logging.getLogger(__name__)
+
+# An exact scan of 100k vectors costs a worker ~8 ms of CPU per query; the
+# graph answers in under 1 ms with recall@100 0.96 (docs/benchmarks.md).
+HNSW_FROM = 50_000
+HNSW_M = 16
+HNSW_EF_CONSTRUCTION = 100
+# Candidates the graph keeps while searching (at least the number asked for).
+HNSW_EF = 200
 REFRESH_EVERY = 5.0  # seconds between looks for new embeddings
 
 
 class InProcessVectors:
-    def __init__(self, model: str, dim: int, hnsw_from: int = HNSW_FROM):
-        self.model, self.dim, self.hnsw_from = model, dim, hnsw_from
+    def __init__(
+        self, model: str, dim: int, graph_dir: Path | None = None, hnsw_from: int | None = None
+    ):
+        self.model, self.dim = model, dim
+        # Only the indexer uses it (save_graph): web workers follow the saved graph.
+        self.hnsw_from = HNSW_FROM if hnsw_from is None else hnsw_from
+        # The saved graph: `<model>.json` (ids, what it covers) names the graph file.
+        self._meta_file = graph_dir / f"{model.replace('/', '-')}.json" if graph_dir else None
         self.ids: list[str] = []
         self.rows: dict[str, int] = {}
+        # Exact-scan mode: the vectors, one row each. Graph mode: the graph holds them.
         self.matrix = np.empty((0, dim), dtype=np.float32)
-        self.hnsw = None
+        self.hnsw: hnswlib.Index | None = None
         self._seen_until: datetime | None = None
+        self._saved_until: datetime | None = None
         self._checked_at = 0.0
+        # hnswlib's resize and get_items must not overlap a search: one lock for all.
         self._lock = threading.Lock()
 
     def refresh(self, force: bool = False) -> None:
@@ -36,6 +62,8 @@ class InProcessVectors:
             return
         with self._lock:
             self._checked_at = now
+            if self.hnsw is None:
+                self._load_graph()
             rows = PaperEmbedding.objects.filter(model=self.model).order_by("updated_at")
             if self._seen_until is not None:
                 rows = rows.filter(updated_at__gte=self._seen_until)
@@ -50,31 +78,113 @@ class InProcessVectors:
                 self._add(fresh_ids, np.vstack(fresh))
 
     def _add(self, ids: list[str], vectors: np.ndarray) -> None:
+        start = len(self.ids)
         new = [i for i, paper_id in enumerate(ids) if paper_id not in self.rows]
+        for n, i in enumerate(new):
+            self.rows[ids[i]] = start + n
+        self.ids.extend(ids[i] for i in new)
+        if self.hnsw is not None:
+            self._add_to_graph(ids, vectors, start)
+            return
         for i, paper_id in enumerate(ids):
-            if paper_id in self.rows:  # re-embedded after its text changed
-                self.matrix[self.rows[paper_id]] = vectors[i]
+            if (row := self.rows[paper_id]) < start:  # re-embedded after its text changed
+                self.matrix[row] = vectors[i]
         if new:
-            start = len(self.ids)
             self.matrix = np.vstack([self.matrix, vectors[new]])
-            for n, i in enumerate(new):
-                self.rows[ids[i]] = start + n
-                self.ids.append(ids[i])
-        if len(self.ids) >= self.hnsw_from:
-            self._update_hnsw(ids, vectors)
 
-    def _update_hnsw(self, ids: list[str], vectors: np.ndarray) -> None:
-        import hnswlib
+    def _add_to_graph(self, ids: list[str], vectors: np.ndarray, start: int) -> None:
+        labels = np.array([self.rows[paper_id] for paper_id in ids])
+        # Rows are re-read from the last timestamp seen (a saved graph's too), and
+        # updating a node in the graph is costly: skip vectors it already holds.
+        known = np.flatnonzero(labels < start)
+        if len(known):
+            same = np.all(self.hnsw.get_items(labels[known]) == vectors[known], axis=1)
+            keep = np.ones(len(ids), dtype=bool)
+            keep[known[same]] = False
+            labels, vectors = labels[keep], vectors[keep]
+        if not len(labels):
+            return
+        if len(self.ids) > self.hnsw.get_max_elements():
+            self.hnsw.resize_index(len(self.ids) + len(self.ids) // 4)
+        # A label already in the graph is updated in place (re-embedded paper).
+        self.hnsw.add_items(vectors, labels)
 
-        if self.hnsw is None:
-            self.hnsw = hnswlib.Index(space="ip", dim=self.dim)
-            self.hnsw.init_index(max_elements=len(self.ids) * 2, ef_construction=100, M=16)
-            self.hnsw.add_items(self.matrix, np.arange(len(self.ids)))
+    # The saved graph
+
+    def _load_graph(self) -> None:
+        """Switch to the graph `dailypapers index` saved, if there is one."""
+        if self._meta_file is None or not self._meta_file.exists():
+            return
+        # The indexer replaces the graph file and then deletes the old one: a
+        # reader caught in between reads the description again.
+        for _ in range(3):
+            try:
+                meta = json.loads(self._meta_file.read_text())
+                index = hnswlib.Index(space="ip", dim=self.dim)
+                index.load_index(
+                    str(self._meta_file.parent / meta["graph"]),
+                    max_elements=len(meta["ids"]) + len(meta["ids"]) // 4,
+                )
+                break
+            except (FileNotFoundError, RuntimeError, ValueError) as error:
+                logger.warning("could not load the vector graph: %s", error)
         else:
-            if len(self.ids) > self.hnsw.get_max_elements():
-                self.hnsw.resize_index(len(self.ids) * 2)
-            self.hnsw.add_items(vectors, [self.rows[pid] for pid in ids])
-        self.hnsw.set_ef(100)
+            return
+        index.set_ef(HNSW_EF)
+        # In this order, so that a search scanning exactly meanwhile (without the
+        # lock) never pairs the old matrix with the new ids: see search().
+        self.matrix = np.empty((0, self.dim), dtype=np.float32)
+        self.ids = meta["ids"]
+        self.rows = {paper_id: row for row, paper_id in enumerate(self.ids)}
+        self.hnsw = index
+        self._seen_until = self._saved_until = datetime.fromisoformat(meta["seen_until"])
+
+    def save_graph(self) -> bool:
+        """Bring the index level with the table and save its graph for the web workers.
+
+        Builds the graph first when there is none and the index has reached
+        HNSW_FROM vectors. Returns whether a graph was written.
+        """
+        self.refresh(force=True)
+        with self._lock:
+            if self._meta_file is None or self._seen_until is None:
+                return False
+            if self.hnsw is None:
+                if len(self.ids) < self.hnsw_from:
+                    return False
+                self._build_graph()
+            if self._saved_until == self._seen_until:
+                return False
+            self._meta_file.parent.mkdir(parents=True, exist_ok=True)
+            partial = self._meta_file.parent / f"{self._meta_file.stem}.{os.getpid()}.partial"
+            previous = (
+                json.loads(self._meta_file.read_text())["graph"]
+                if self._meta_file.exists()
+                else None
+            )
+            graph = f"{self._meta_file.stem}.{time.time_ns()}.hnsw"
+            self.hnsw.save_index(str(self._meta_file.parent / graph))
+            meta = {"graph": graph, "seen_until": self._seen_until.isoformat(), "ids": self.ids}
+            partial.write_text(json.dumps(meta))
+            # Atomic: readers see the old graph or the new one, never half of one.
+            os.replace(partial, self._meta_file)
+            if previous and previous != graph:
+                (self._meta_file.parent / previous).unlink(missing_ok=True)
+            self._saved_until = self._seen_until
+            return True
+
+    def _build_graph(self) -> None:
+        index = hnswlib.Index(space="ip", dim=self.dim)
+        index.init_index(
+            max_elements=len(self.ids) + len(self.ids) // 4,
+            ef_construction=HNSW_EF_CONSTRUCTION,
+            M=HNSW_M,
+        )
+        index.add_items(self.matrix, np.arange(len(self.ids)))
+        index.set_ef(HNSW_EF)
+        self.hnsw, self.matrix = index, np.empty((0, self.dim), dtype=np.float32)
+
+    # Reading
 
     @property
     def description(self) -> str:
@@ -88,21 +198,33 @@ class InProcessVectors:
     def vector_of(self, paper_id: str) -> np.ndarray | None:
         self.refresh()
         row = self.rows.get(paper_id)
-        return None if row is None else self.matrix[row]
+        if row is None:
+            return None
+        if self.hnsw is None:
+            return self.matrix[row]
+        with self._lock:
+            return self.hnsw.get_items([row])[0]
 
     def search(self, vector: np.ndarray, limit: int) -> list[tuple[str, float]]:
         """The ``limit`` nearest papers as (arxiv id, cosine similarity), best first."""
         self.refresh()
-        if not self.ids:
-            return []
-        limit = min(limit, len(self.ids))
         if self.hnsw is not None:
-            labels, distances = self.hnsw.knn_query(vector, k=limit)
-            return [
-                (self.ids[row], 1.0 - float(d))
-                for row, d in zip(labels[0], distances[0], strict=True)
-            ]
-        scores = self.matrix @ vector
+            with self._lock:
+                limit = min(limit, len(self.ids))
+                if not limit:
+                    return []
+                labels, distances = self.hnsw.knn_query(vector, k=limit)
+                return [
+                    (self.ids[row], 1.0 - float(d))
+                    for row, d in zip(labels[0], distances[0], strict=True)
+                ]
+        # Ids first: they only grow in place, and _load_graph() empties the matrix
+        # before replacing them, so every row of this matrix has its id in this list.
+        ids, matrix = self.ids, self.matrix
+        limit = min(limit, len(matrix))
+        if not limit:
+            return []
+        scores = matrix @ vector
         top = np.argpartition(-scores, limit - 1)[:limit]
         top = top[np.argsort(-scores[top])]
-        return [(self.ids[row], float(scores[row])) for row in top]
+        return [(ids[row], float(scores[row])) for row in top]

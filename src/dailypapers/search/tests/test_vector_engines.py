@@ -92,15 +92,3 @@ def test_pgvector_hnsw_serves_semantic_search(pgvector_database, tmp_path, write
         )
     )
     assert semantic["hits"][0]["id"] == "2401.00004"
-
-
-@pytest.mark.usefixtures("corpus")
-def test_hnsw_graph_beyond_the_threshold_finds_what_the_exact_scan_finds():
-    from dailypapers.search.vectors import InProcessVectors
-
-    name = backends.embedding_model_name()
-    exact, graph = InProcessVectors(name, 384), InProcessVectors(name, 384, hnsw_from=5)
-    query = backends.embedder().embed_query("robots learning from human demonstrations")
-    assert graph.description == "in-process index, exact scan"  # nothing loaded yet
-    assert [pid for pid, _ in graph.search(query, 5)] == [pid for pid, _ in exact.search(query, 5)]
-    assert graph.description == "in-process index, HNSW graph (hnswlib)"

@@ -10,6 +10,7 @@ from dailypapers.search.indexing import (
     embed_pending,
     pending_embeddings,
     sync_keyword_index,
+    update_vector_index,
 )
 
 
@@ -83,7 +84,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Embeddings: {done} papers embedded")
         elif not quiet:
             self.stdout.write("Embeddings: every paper has one")
-        vectors = backends.vector_index()
-        vectors.refresh(force=True)
-        if not quiet:
-            self.stdout.write(f"Vectors: {vectors.description}")
+        saved = update_vector_index()
+        if not quiet or saved:
+            saved_line = " (graph saved for the web workers)" if saved else ""
+            self.stdout.write(f"Vectors: {backends.vector_index().description}{saved_line}")

@@ -1,0 +1,108 @@
+"""The in-process vector index: exact scan, and the HNSW graph the indexer saves for workers."""
+
+from io import StringIO
+
+import numpy as np
+import pytest
+from django.core.management import call_command
+
+from dailypapers.papers.models import Paper
+from dailypapers.papers.records import PaperRecord
+from dailypapers.papers.services import upsert_papers
+from dailypapers.search import backends, vectors
+from dailypapers.search.indexing import embed_pending
+from dailypapers.search.service import search
+from dailypapers.search.vectors import InProcessVectors
+
+pytestmark = pytest.mark.usefixtures("corpus")
+
+HNSW = "in-process index, HNSW graph (hnswlib)"
+EXACT = "in-process index, exact scan"
+
+
+def index(name: str, graph_dir=None, hnsw_from: int | None = None) -> InProcessVectors:
+    return InProcessVectors(name, 384, graph_dir=graph_dir, hnsw_from=hnsw_from)
+
+
+@pytest.fixture
+def graph_dir(tmp_path):
+    return tmp_path / "graphs"
+
+
+@pytest.fixture
+def name() -> str:
+    return backends.embedding_model_name()
+
+
+@pytest.fixture
+def query() -> np.ndarray:
+    return backends.embedder().embed_query("robots learning from human demonstrations")
+
+
+def test_saved_graph_loaded_by_a_worker_finds_what_the_exact_scan_finds(graph_dir, name, query):
+    exact = index(name)
+    indexer = index(name, graph_dir, hnsw_from=5)
+    assert indexer.save_graph()
+    assert not indexer.save_graph()  # nothing new since
+    # A worker keeps the default threshold: it follows the saved graph, whatever the size.
+    worker = index(name, graph_dir)
+    assert worker.description == EXACT  # nothing loaded yet
+    found, expected = worker.search(query, 5), exact.search(query, 5)
+    assert worker.description == HNSW and exact.description == EXACT
+    assert [pid for pid, _ in found] == [pid for pid, _ in expected]
+    assert np.allclose([s for _, s in found], [s for _, s in expected], atol=1e-5)
+    assert np.allclose(worker.vector_of("2401.00005"), exact.vector_of("2401.00005"))
+    assert worker.vector_of("2499.99999") is None
+
+
+def test_loaded_graph_follows_new_embeddings_and_the_indexer_replaces_its_file(graph_dir, name):
+    indexer = index(name, graph_dir, hnsw_from=5)
+    indexer.save_graph()
+    worker = index(name, graph_dir)
+    worker.refresh(force=True)
+    (first_graph,) = graph_dir.glob("*.hnsw")
+    upsert_papers(
+        [
+            PaperRecord.build(
+                arxiv_id="2405.00001",
+                title="Zebrafish Fin Regeneration",
+                abstract="Zebrafish regrow amputated fins within two weeks.",
+                authors=["A B"],
+            )
+        ]
+    )
+    paper = Paper.objects.get(pk="2401.00005")
+    paper.abstract = "Compilers turn source code into machine code."
+    paper.save()
+    embed_pending()
+    worker.refresh(force=True)
+    fish = backends.embedder().embed_query("fish growing back their fins")
+    assert worker.search(fish, 1)[0][0] == "2405.00001"
+    compilers = backends.embedder().embed_query("compiling programs")
+    assert worker.search(compilers, 1)[0][0] == "2401.00005"
+    assert len(worker.ids) == 11 and worker.description == HNSW
+
+    assert indexer.save_graph()
+    (graph,) = graph_dir.glob("*.hnsw")  # the previous file is gone
+    assert graph != first_graph
+    restarted = index(name, graph_dir)
+    assert restarted.search(fish, 1)[0][0] == "2405.00001" and len(restarted.ids) == 11
+
+
+def test_below_the_threshold_nothing_is_saved_and_workers_scan_exactly(graph_dir, name, query):
+    assert not index(name, graph_dir).save_graph()
+    assert not graph_dir.exists()
+    worker = index(name, graph_dir)
+    assert worker.search(query, 1)[0][0] == "2401.00005" and worker.description == EXACT
+
+
+def test_index_command_saves_the_graph_that_search_then_uses(monkeypatch):
+    monkeypatch.setattr(vectors, "HNSW_FROM", 5)
+    out = StringIO()
+    call_command("index", stdout=out, stderr=StringIO())
+    assert f"Vectors: {HNSW} (graph saved for the web workers)" in out.getvalue()
+    monkeypatch.setattr(vectors, "HNSW_FROM", 1000)
+    backends.reset()  # as a web worker starting
+    hits = search("teaching robots to grasp things by showing them examples").hits
+    assert hits[0].paper.arxiv_id == "2401.00005"
+    assert backends.vector_index().description == HNSW
