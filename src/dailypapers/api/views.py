@@ -15,7 +15,7 @@ from ninja.renderers import JSONRenderer
 from ninja.security import HttpBearer
 
 from dailypapers.community.models import ApiToken
-from dailypapers.ingest.arxiv_api import ArxivUnavailable, fetch_papers
+from dailypapers.ingest.arxiv_api import ArxivUnavailable, NotOnArxiv, add_paper_from_arxiv
 from dailypapers.papers.arxiv_ids import InvalidArxivId, normalize_arxiv_id
 from dailypapers.papers.listings import InvalidPeriod, daily_listings, parse_period
 from dailypapers.papers.models import Paper
@@ -24,9 +24,7 @@ from dailypapers.papers.services import (
     add_upvote,
     remove_upvote,
     submit_to_daily_list,
-    upsert_papers,
 )
-from dailypapers.search.indexing import after_catalog_change
 from dailypapers.search.service import search_page
 
 from . import shapes
@@ -124,7 +122,7 @@ def _paper(arxiv_id: str) -> Paper:
         canonical = normalize_arxiv_id(arxiv_id)
     except InvalidArxivId as error:
         raise HttpError(400, str(error)) from None
-    paper = Paper.objects.for_cards().filter(pk=canonical).first()
+    paper = Paper.objects.visible().for_cards().filter(pk=canonical).first()
     if paper is None:
         raise HttpError(404, f"paper {canonical} not found")
     return paper
@@ -222,11 +220,8 @@ def submit(request: HttpRequest, submission: Submission):
 
 def _fetch_from_arxiv(arxiv_id: str) -> Paper:
     try:
-        batch = next(fetch_papers([arxiv_id]))
+        return add_paper_from_arxiv(arxiv_id)
     except ArxivUnavailable as error:
         raise HttpError(503, f"{arxiv_id} is not in the catalog and {error}") from None
-    if not batch.records:
-        raise HttpError(404, f"{arxiv_id} was not found on arXiv")
-    upsert_papers(batch.records)
-    after_catalog_change()
-    return Paper.objects.get(pk=arxiv_id)
+    except NotOnArxiv as error:
+        raise HttpError(404, str(error)) from None

@@ -207,7 +207,7 @@ def search(
     mode: Mode = "hybrid",
 ) -> SearchResults:
     results = search_page(text, filters, sort=sort, limit=limit, offset=offset, mode=mode)
-    papers = Paper.objects.for_cards().in_bulk([pid for pid, _ in results.page])
+    papers = Paper.objects.visible().for_cards().in_bulk([pid for pid, _ in results.page])
     stems = frozenset(query_stems(results.query)) if results.mode != "id" else frozenset()
     results.hits = [
         SearchHit(papers[pid], score, stems) for pid, score in results.page if pid in papers
