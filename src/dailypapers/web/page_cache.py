@@ -10,6 +10,7 @@ requests carrying a one-time message always get a freshly rendered page.
 """
 
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
@@ -24,10 +25,17 @@ from django.middleware.csrf import get_token
 CSRF_PLACEHOLDER = f"csrf-{secrets.token_hex(16)}"
 
 
+# A page older than PAGE_CACHE_SECONDS is still served, while one request
+# renders it anew, for up to this many times as long: without it, every thread
+# of every worker would render the same expired page at once.
+STALE_FACTOR = 10
+
+
 @dataclass
 class SharedPage:
     content: str
     content_type: str
+    fresh_until: float
 
 
 def csrf_placeholder(request: HttpRequest) -> dict:
@@ -63,7 +71,9 @@ def shared_with_anonymous_readers(view: Callable[..., HttpResponse]) -> Callable
             request.get_full_path(),
         )
         page = cache.get(key)
-        if page is None:
+        if page is None or (
+            page.fresh_until < time.monotonic() and cache.add(f"{key}:renewing", True, 60)
+        ):
             request.renders_shared_page = True
             try:
                 response = view(request, *args, **kwargs)
@@ -72,8 +82,12 @@ def shared_with_anonymous_readers(view: Callable[..., HttpResponse]) -> Callable
             if response.status_code != 200:  # a redirect or an error page: not shared
                 response.content = _with_token(response.content.decode(), request)
                 return response
-            page = SharedPage(response.content.decode(), response["Content-Type"])
-            cache.set(key, page, settings.PAGE_CACHE_SECONDS)
+            fresh_for = settings.PAGE_CACHE_SECONDS
+            page = SharedPage(
+                response.content.decode(), response["Content-Type"], time.monotonic() + fresh_for
+            )
+            cache.set(key, page, fresh_for * STALE_FACTOR)
+            cache.delete(f"{key}:renewing")
         return HttpResponse(_with_token(page.content, request), content_type=page.content_type)
 
     return serve

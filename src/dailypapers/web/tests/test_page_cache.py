@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
 from dailypapers.papers.models import Paper
@@ -55,3 +56,16 @@ def test_htmx_fragments_are_kept_apart_from_whole_pages(client, catalog):
         "/papers", {"q": "diffusion"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="results"
     ).content.decode()
     assert "<html" in whole and "<html" not in fragment
+
+
+def test_an_expired_page_is_rendered_again_by_one_request_while_others_get_the_old(client, catalog):
+    key = "page:::/papers/2403.00001"
+    client.get("/papers/2403.00001")
+    expired = cache.get(key)
+    expired.fresh_until = 0
+    cache.set(key, expired)
+    Paper.objects.filter(pk="2403.00001").update(title="A new title")
+    cache.add(f"{key}:renewing", True, 60)  # another thread is rendering it anew
+    assert "Block-wise Quantization" in client.get("/papers/2403.00001").content.decode()
+    cache.delete(f"{key}:renewing")
+    assert "A new title" in client.get("/papers/2403.00001").content.decode()
