@@ -38,10 +38,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--workers",
             type=int,
-            default=(os.cpu_count() or 1) + 1,
-            help="gunicorn worker processes (default: cores + 1)",
+            # gunicorn's own advice. Processes rather than threads: Python threads
+            # share one interpreter lock, and with four threads a worker's p99
+            # latency was 5-10x its two-thread figure (docs/benchmarks.md).
+            default=2 * (os.cpu_count() or 1) + 1,
+            help="gunicorn worker processes (default: 2 × cores + 1)",
         )
-        parser.add_argument("--threads", type=int, default=4, help="threads per worker")
+        parser.add_argument("--threads", type=int, default=2, help="threads per worker")
         parser.add_argument(
             "--no-indexer",
             action="store_true",
