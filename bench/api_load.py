@@ -25,8 +25,11 @@ ENDPOINTS = [
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument(
+        "--rate", type=int, default=300, help="then each path at this offered rate (0: skip)"
+    )
     args = parser.parse_args()
-    measure(ENDPOINTS, args.seconds)
+    measure(ENDPOINTS, args.seconds, args.rate)
 
 
 if __name__ == "__main__":

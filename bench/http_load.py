@@ -12,6 +12,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 
@@ -33,13 +34,23 @@ def wait_for(url: str, seconds: float = 120) -> None:
     raise SystemExit(f"the server did not answer {url}")
 
 
-def wrk(url: str, seconds: int) -> dict[str, float]:
-    out = subprocess.run(
-        ["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", url],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+CONNECTIONS = 16
+
+
+def wrk(url: str, seconds: int, rate: int | None = None) -> dict[str, float]:
+    """Load ``url`` as fast as it answers, or at about ``rate`` requests/s in all.
+
+    At a fixed rate each connection pauses between requests (wrk's ``delay()``
+    hook), so the latencies are those a server shows at that load rather than
+    at saturation, where they are mostly time spent queueing.
+    """
+    command = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", url]
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        if rate:
+            script.write(f"function delay() return {1000 * CONNECTIONS // rate} end\n")
+            script.flush()
+            command += ["-s", script.name]
+        out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     figures = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1])}
     for percent in ("50", "99"):
         value, unit = re.search(rf"\s{percent}%\s+([\d.]+)(us|ms|s)", out).groups()
@@ -49,8 +60,11 @@ def wrk(url: str, seconds: int) -> dict[str, float]:
     return figures
 
 
-def measure(endpoints: list[tuple[str, str]], seconds: int) -> dict[str, dict[str, float]]:
-    """Serve the data dir in $DAILYPAPERS_DATA_DIR and load each (name, path) in turn."""
+def measure(
+    endpoints: list[tuple[str, str]], seconds: int, rate: int | None = None
+) -> dict[str, dict[str, float]]:
+    """Serve the data dir in $DAILYPAPERS_DATA_DIR and load each (name, path) in turn:
+    at full speed, then (with ``rate``) the same at that offered rate."""
     if not shutil.which("wrk"):
         sys.exit("skipped: wrk not installed (apt-get install wrk)")
     port = free_port()
@@ -73,6 +87,14 @@ def measure(endpoints: list[tuple[str, str]], seconds: int) -> dict[str, dict[st
             print(
                 f"{name:<22} {figures['rps']:7.0f} req/s ({figures['rps'] / baseline:4.2f}× "
                 f"baseline)  p50 {figures['p50']:6.1f} ms  p99 {figures['p99']:6.1f} ms  "
+                f"non-2xx {figures['errors']}",
+                flush=True,
+            )
+        for name, path in endpoints if rate else []:
+            figures = results[f"{name} at {rate}/s"] = wrk(base + path, seconds, rate)
+            print(
+                f"{name:<22} at {rate} req/s offered: {figures['rps']:5.0f} req/s  "
+                f"p50 {figures['p50']:6.1f} ms  p99 {figures['p99']:6.1f} ms  "
                 f"non-2xx {figures['errors']}",
                 flush=True,
             )

@@ -85,6 +85,9 @@ def uncached_latency(busiest: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument(
+        "--rate", type=int, default=300, help="then each path at this offered rate (0: skip)"
+    )
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dailypapers.settings")
     import django
@@ -97,7 +100,9 @@ def main() -> None:
     call_command("migrate", verbosity=0)  # as `serve` would, before the in-process part
     busiest = busiest_day()
     uncached_latency(busiest)
-    measure([(name, path.format(busiest=busiest)) for name, path in ENDPOINTS], args.seconds)
+    measure(
+        [(name, path.format(busiest=busiest)) for name, path in ENDPOINTS], args.seconds, args.rate
+    )
 
 
 if __name__ == "__main__":
