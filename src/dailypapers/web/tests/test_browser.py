@@ -140,3 +140,27 @@ def test_a_phone_sized_screen_fits_without_sideways_scrolling(browser, live_serv
         overflow = phone.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{path} is {overflow}px wider than the screen"
     context.close()
+
+
+def test_walk_from_trending_to_a_paper_its_author_organization_and_a_profile(
+    page: Page, live_server, catalog, reader, upvoted
+):
+    sign_in(page, live_server, reader)
+    page.goto("/papers/trending")
+    expect(page.locator("h1")).to_have_text("Trending papers")
+    card(page, "2403.00001").get_by_role("link", name=re.compile("Block-wise")).click()
+    expect(page.locator("h1")).to_contain_text("Block-wise Quantization")
+    expect(page.get_by_role("heading", name="Discussion")).to_be_visible()
+    page.get_by_role("link", name="Acme AI").first.click()
+    expect(page.locator("h1")).to_have_text("Acme AI")
+    expect(card(page, "2403.00001")).to_be_visible()
+    page.goto("/papers/2403.00003")
+    page.get_by_role("link", name="Grace Hopper").click()
+    expect(page.locator("h1")).to_have_text("Grace Hopper")
+    page.get_by_role("link", name="reader").first.click()
+    expect(page.get_by_role("heading", name="Upvoted papers")).to_be_visible()
+    expect(card(page, "2403.00003")).to_be_visible()
+    page.get_by_role("link", name="Settings and API tokens").click()
+    expect(page).to_have_url(re.compile(r"/settings$"))
+    page.goto("/papers/month/2024-03")
+    expect(page.locator(".card")).to_have_count(4)
