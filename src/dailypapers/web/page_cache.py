@@ -31,11 +31,41 @@ CSRF_PLACEHOLDER = f"csrf-{secrets.token_hex(16)}"
 STALE_FACTOR = 10
 
 
+# What a shared answer keeps of the original response's headers.
+KEPT_HEADERS = ("Content-Type", "Link")
+
+
 @dataclass
-class SharedPage:
-    content: str
-    content_type: str
+class SharedResponse:
+    content: bytes
+    headers: dict[str, str]
     fresh_until: float
+
+
+def serve_shared(
+    key: str,
+    render: Callable[[], HttpResponse],
+    personalise: Callable[[bytes], bytes] = lambda content: content,
+) -> HttpResponse:
+    """The answer cached under ``key``, rendered by ``render()`` when missing or expired.
+
+    Only 200 answers are shared; ``personalise`` adapts the content for the
+    request at hand (both shared and unshared answers go through it).
+    """
+    shared = cache.get(key)
+    if shared is None or (
+        shared.fresh_until < time.monotonic() and cache.add(f"{key}:renewing", True, 60)
+    ):
+        response = render()
+        if response.status_code != 200:  # a redirect or an error: not shared
+            response.content = personalise(response.content)
+            return response
+        fresh_for = settings.PAGE_CACHE_SECONDS
+        headers = {name: response[name] for name in KEPT_HEADERS if name in response}
+        shared = SharedResponse(response.content, headers, time.monotonic() + fresh_for)
+        cache.set(key, shared, fresh_for * STALE_FACTOR)
+        cache.delete(f"{key}:renewing")
+    return HttpResponse(personalise(shared.content), headers=shared.headers)
 
 
 def csrf_placeholder(request: HttpRequest) -> dict:
@@ -53,10 +83,6 @@ def _shareable(request: HttpRequest) -> bool:
     )
 
 
-def _with_token(content: str, request: HttpRequest) -> str:
-    return content.replace(CSRF_PLACEHOLDER, get_token(request))
-
-
 def shared_with_anonymous_readers(view: Callable[..., HttpResponse]) -> Callable:
     """Serve anonymous GETs of ``view`` from a page rendered once per PAGE_CACHE_SECONDS."""
 
@@ -64,30 +90,23 @@ def shared_with_anonymous_readers(view: Callable[..., HttpResponse]) -> Callable
     def serve(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if not _shareable(request):
             return view(request, *args, **kwargs)
+
+        def render() -> HttpResponse:
+            request.renders_shared_page = True
+            try:
+                return view(request, *args, **kwargs)
+            finally:
+                request.renders_shared_page = False
+
+        def with_token(content: bytes) -> bytes:
+            return content.replace(CSRF_PLACEHOLDER.encode(), get_token(request).encode())
+
         # htmx asks for fragments of the same URL: they are other pages.
         key = "page:{}:{}:{}".format(
             request.headers.get("HX-Request", ""),
             request.headers.get("HX-Target", ""),
             request.get_full_path(),
         )
-        page = cache.get(key)
-        if page is None or (
-            page.fresh_until < time.monotonic() and cache.add(f"{key}:renewing", True, 60)
-        ):
-            request.renders_shared_page = True
-            try:
-                response = view(request, *args, **kwargs)
-            finally:
-                request.renders_shared_page = False
-            if response.status_code != 200:  # a redirect or an error page: not shared
-                response.content = _with_token(response.content.decode(), request)
-                return response
-            fresh_for = settings.PAGE_CACHE_SECONDS
-            page = SharedPage(
-                response.content.decode(), response["Content-Type"], time.monotonic() + fresh_for
-            )
-            cache.set(key, page, fresh_for * STALE_FACTOR)
-            cache.delete(f"{key}:renewing")
-        return HttpResponse(_with_token(page.content, request), content_type=page.content_type)
+        return serve_shared(key, render, with_token)
 
     return serve

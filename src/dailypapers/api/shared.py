@@ -1,0 +1,30 @@
+"""The read API's answers are the same for every caller: serve them from a shared cache.
+
+Like the website's pages for anonymous readers (web/page_cache.py), a GET of
+the daily list, a search or a paper is answered from memory for
+PAGE_CACHE_SECONDS per worker, with one request renewing an expired answer.
+Requests with an ``Authorization`` header (scripts acting for a user) always
+get a fresh answer, so a client sees its own writes at once.
+"""
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+from dailypapers.web.page_cache import serve_shared
+
+SHARED_PATHS = ("/api/daily_papers", "/api/papers/")
+
+
+class SharedReadAnswers:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if (
+            request.method != "GET"
+            or not request.path.startswith(SHARED_PATHS)
+            or "Authorization" in request.headers
+        ):
+            return self.get_response(request)
+        return serve_shared(f"api:{request.get_full_path()}", lambda: self.get_response(request))
