@@ -9,6 +9,7 @@ would). Signed-in readers, who see their own upvotes and comment forms, and
 requests carrying a one-time message always get a freshly rendered page.
 """
 
+import hashlib
 import secrets
 import time
 from collections.abc import Callable
@@ -42,6 +43,11 @@ class SharedResponse:
     fresh_until: float
 
 
+def cache_key(key: str) -> str:
+    """A fixed-length key: URLs may be longer, or hold characters, that a cache server refuses."""
+    return "shared:" + hashlib.sha256(key.encode()).hexdigest()
+
+
 def serve_shared(
     key: str,
     render: Callable[[], HttpResponse],
@@ -52,6 +58,7 @@ def serve_shared(
     Only 200 answers are shared; ``personalise`` adapts the content for the
     request at hand (both shared and unshared answers go through it).
     """
+    key = cache_key(key)
     shared = cache.get(key)
     if shared is None or (
         shared.fresh_until < time.monotonic() and cache.add(f"{key}:renewing", True, 60)

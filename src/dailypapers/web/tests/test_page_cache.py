@@ -7,7 +7,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from dailypapers.papers.models import Paper
-from dailypapers.web.page_cache import CSRF_PLACEHOLDER
+from dailypapers.web.page_cache import CSRF_PLACEHOLDER, cache_key
 
 pytestmark = pytest.mark.django_db
 
@@ -59,7 +59,7 @@ def test_htmx_fragments_are_kept_apart_from_whole_pages(client, catalog):
 
 
 def test_an_expired_page_is_rendered_again_by_one_request_while_others_get_the_old(client, catalog):
-    key = "page:::/papers/2403.00001"
+    key = cache_key("page:::/papers/2403.00001")
     client.get("/papers/2403.00001")
     expired = cache.get(key)
     expired.fresh_until = 0
