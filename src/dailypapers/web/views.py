@@ -118,7 +118,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def papers(request: HttpRequest) -> HttpResponse:
     """/papers: the latest day with listings, or the search page when ``q`` is given."""
     if "q" in request.GET:
-        return search_page(request)
+        return _search(request)
     day = newest_listed_day(timezone.localdate())
     if day is None:
         return render(request, "web/empty.html", {"paper_count": Paper.objects.count()})
@@ -251,7 +251,7 @@ class _Window:
         return self.items[window.start - self.offset : window.stop - self.offset]
 
 
-def search_page(request: HttpRequest) -> HttpResponse:
+def _search(request: HttpRequest) -> HttpResponse:
     form = SearchForm(request.GET)
     if not form.is_valid():
         return render(request, "web/search.html", {"form": form, "query": ""}, status=400)
