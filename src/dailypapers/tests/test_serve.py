@@ -7,8 +7,10 @@ import urllib.request
 from io import StringIO
 
 import pytest
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from dailypapers.conftest import ExternalDatabase
+from dailypapers.management.commands import serve
 from dailypapers.management.commands.serve import Command as Serve
 
 
@@ -70,3 +72,32 @@ def test_offline_first_start_says_what_failed_and_how_to_import(settings):
     err = command.stderr._out.getvalue()
     assert "Could not harvest arXiv" in err and "127.0.0.1" in err
     assert "dailypapers import" in err
+
+
+@pytest.mark.django_db
+def test_web_workers_get_one_thread_for_the_embedding_model_and_blas(settings, monkeypatch):
+    """gunicorn forks the workers from `serve`: what it holds when gunicorn starts
+    is what they get. Idle ONNX Runtime threads spin, so two per worker doubled
+    what a search costs."""
+    settings.EMBEDDING_THREADS = 2
+    settings.DIGEST_TIME = ""
+    started = {}
+
+    class Gunicorn:
+        def __init__(self, options):
+            started["options"] = options
+
+        def run(self):
+            started["embedding threads"] = settings.EMBEDDING_THREADS
+            started["blas threads"] = {
+                pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"
+            }
+
+    monkeypatch.setattr(serve, "GunicornServer", Gunicorn)
+    with threadpool_limits(limits=2, user_api="blas"):  # restored afterwards
+        Serve(stdout=StringIO(), stderr=StringIO()).handle(
+            host="127.0.0.1", port=free_port(), workers=2, threads=2, no_indexer=True
+        )
+    assert started["embedding threads"] == 1
+    assert started["blas threads"] == {1}
+    assert started["options"]["workers"] == 2

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from gunicorn.app.base import BaseApplication
+from threadpoolctl import threadpool_limits
 
 from dailypapers.papers.models import Paper
 
@@ -70,10 +71,13 @@ class Command(BaseCommand):
             else None
         )
         # gunicorn's workers and threads already keep every core busy: one thread
-        # per request for BLAS and the embedding model, or they fight over the cores.
-        os.environ.update(
-            OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", DAILYPAPERS_EMBEDDING_THREADS="1"
-        )
+        # per request for BLAS and the embedding model, or they fight over the
+        # cores (ONNX Runtime's idle threads spin: two per worker doubled the CPU
+        # a search costs, docs/benchmarks.md). The workers are forked from this
+        # process, which has loaded the settings and numpy already, so both are
+        # limited here rather than through environment variables.
+        settings.EMBEDDING_THREADS = 1
+        threadpool_limits(1)
         self.stdout.write(f"dailypapers on http://{host}:{port}/ (Ctrl-C to stop)")
         try:
             GunicornServer(
