@@ -6,6 +6,9 @@ daily item (title, organization, links), so those are repeated there.
 
 from collections import defaultdict
 from datetime import UTC, date, datetime, time
+from functools import lru_cache
+
+from django.db import connection
 
 from dailypapers.papers.models import Authorship, DailyListing, Organization, Paper
 
@@ -144,6 +147,28 @@ _ROW = (
 )
 
 
+@lru_cache(maxsize=256)
+def _daily_items_sql(vendor: str, count: int) -> tuple[str, str]:
+    """daily_items()'s two queries for ``count`` ids, as SQL whose parameters are the ids.
+
+    Django writes them, once per number of ids: building a query costs a
+    search request more than running it (0.4 ms each against 0.4-0.6 ms).
+    """
+    ids = [str(n) for n in range(count)]
+    papers = Paper.objects.visible().filter(arxiv_id__in=ids).order_by().values_list(*_ROW)
+    names = (
+        Authorship.objects.filter(paper_id__in=ids)
+        .order_by("paper_id", "position")
+        .values_list("paper_id", "position", "author__name")
+    )
+    queries = []
+    for query in (papers.query, names.query):
+        sql, params = query.sql_with_params()
+        assert list(params) == ids, "the ids must be the queries' only parameters"
+        queries.append(sql)
+    return queries[0], queries[1]
+
+
 def daily_items(arxiv_ids: list[str]) -> list[dict]:
     """``daily_item()`` of each paper, in the order given, skipping unknown and hidden ones.
 
@@ -151,41 +176,46 @@ def daily_items(arxiv_ids: list[str]) -> list[dict]:
     instances: for the search endpoint, instances and prefetching cost more than
     the search itself.
     """
-    papers = Paper.objects.visible().filter(arxiv_id__in=arxiv_ids).order_by().values(*_ROW)
-    rows = {row["arxiv_id"]: row for row in papers}
-    names: dict[str, list[tuple[int, str]]] = defaultdict(list)
-    for paper_id, position, name in (
-        Authorship.objects.filter(paper_id__in=list(rows))
-        .order_by("paper_id", "position")
-        .values_list("paper_id", "position", "author__name")
-    ):
-        names[paper_id].append((position, name))
+    arxiv_ids = list(dict.fromkeys(arxiv_ids))
+    if not arxiv_ids:
+        return []
+    papers_sql, names_sql = _daily_items_sql(connection.vendor, len(arxiv_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(papers_sql, arxiv_ids)
+        rows = {row[0]: row for row in cursor.fetchall()}
+        cursor.execute(names_sql, arxiv_ids)
+        names: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        for paper_id, position, name in cursor.fetchall():
+            names[paper_id].append((position, name))
     items = []
     for arxiv_id in arxiv_ids:
         if (row := rows.get(arxiv_id)) is None:
             continue
-        organization = _organization(
-            row["organization__slug"], row["organization__name"], row["organization__avatar_url"]
-        )
-        listed_on = row["listing__date"]
+        (
+            _,
+            title,
+            abstract,
+            published,
+            upvotes,
+            project_page,
+            github_repo,
+            org_slug,
+            org_name,
+            org_avatar_url,
+            listed_on,
+            submitter_name,
+            username,
+            first_name,
+            last_name,
+        ) = row
         by = None  # without a listing, no submitter
         if listed_on:
-            username = row["listing__submitted_by__username"]
-            # As User.get_full_name() makes it.
-            full_name = (
-                f"{row['listing__submitted_by__first_name']} "
-                f"{row['listing__submitted_by__last_name']}".strip()
-            )
-            by = _submitter(username, full_name, row["listing__submitter_name"])
+            # The full name as User.get_full_name() makes it.
+            by = _submitter(username, f"{first_name} {last_name}".strip(), submitter_name)
         fields = _paper_fields(
-            arxiv_id,
-            _authors(arxiv_id, names[arxiv_id]),
-            row["published"],
-            row["title"],
-            row["abstract"],
-            row["upvotes"],
+            arxiv_id, _authors(arxiv_id, names[arxiv_id]), published, title, abstract, upvotes
         )
-        links = _links(organization, row["project_page"], row["github_repo"])
+        links = _links(_organization(org_slug, org_name, org_avatar_url), project_page, github_repo)
         items.append(_daily_item(fields, links, listed_on, by))
     return items
 
