@@ -188,7 +188,10 @@ PAGE_CACHE_SECONDS = int(os.environ.get("DAILYPAPERS_PAGE_CACHE_SECONDS", "30"))
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "OPTIONS": {"MAX_ENTRIES": 5000},
+        # Entries live PAGE_CACHE_SECONDS; the bound is for memory: a search
+        # answer is ~190 kB, so a stream of distinct searches fills a worker's
+        # cache to ~200 MB at most (5,000 would allow a gigabyte per worker).
+        "OPTIONS": {"MAX_ENTRIES": 1000},
     }
 }
 
