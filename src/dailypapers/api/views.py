@@ -9,7 +9,7 @@ from typing import Any, Literal
 import orjson
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from ninja import Field, NinjaAPI, Path, Query, Schema
+from ninja import Field, NinjaAPI, Path, Query, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.renderers import JSONRenderer
 from ninja.security import HttpBearer
@@ -215,7 +215,7 @@ def submit(request: HttpRequest, submission: Submission):
         listing = submit_to_daily_list(user, paper, timezone.localdate())
     except SubmissionRefused as refusal:
         raise HttpError(refusal.status, str(refusal)) from None
-    return 201, shapes.daily_item(_paper(arxiv_id), listing)
+    return Status(201, shapes.daily_item(_paper(arxiv_id), listing))
 
 
 def _fetch_from_arxiv(arxiv_id: str) -> Paper:

@@ -5,6 +5,7 @@ from datetime import date
 import pytest
 from huggingface_hub import HfApi
 from huggingface_hub.errors import HfHubHTTPError
+from huggingface_hub.utils import close_session
 
 from dailypapers.papers.models import Paper
 from dailypapers.papers.records import ListingRecord, OrganizationRecord, PaperRecord
@@ -91,7 +92,11 @@ def client(live_server):
     )
     sync_keyword_index()
     embed_pending()
-    return HfApi(endpoint=live_server.url)
+    yield HfApi(endpoint=live_server.url)
+    # The client keeps its connections alive, and the live server's thread for
+    # each keeps its database session until the connection closes: on
+    # PostgreSQL that session would stop the test database from being dropped.
+    close_session()
 
 
 def ids(papers) -> list[str]:
