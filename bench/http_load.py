@@ -61,6 +61,10 @@ end
 """
 
 
+def first_path(path: str | list[str]) -> str:
+    return path[0] if isinstance(path, list) else path
+
+
 def wrk(
     base: str, path: str | list[str], seconds: int, rate: int | None = None, start: int = 0
 ) -> dict[str, float]:
@@ -71,9 +75,8 @@ def wrk(
     hook), so the latencies are those a server shows at that load rather than
     at saturation, where they are mostly time spent queueing.
     """
-    first = path[0] if isinstance(path, list) else path
     command = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency"]
-    command.append(base + first)
+    command.append(base + first_path(path))
     lua = ""
     if isinstance(path, list):
         quoted = ",".join(f'"{p}"' for p in path)  # URL-encoded: no quote or backslash
@@ -130,7 +133,7 @@ def measure(
     try:
         base = f"http://127.0.0.1:{port}"
         for name, path in endpoints:
-            wait_for(base + (path[0] if isinstance(path, list) else path))
+            wait_for(base + first_path(path))
             # Every worker loads its indexes on first use: let them all, before measuring.
             run(name, path, 5)
         baseline = None
