@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from dailypapers.cli import command_hint
 from dailypapers.community.services import verified_author_ids
 from dailypapers.ingest.arxiv_api import ArxivUnavailable, NotOnArxiv, add_paper_from_arxiv
 from dailypapers.papers.arxiv_ids import InvalidArxivId, normalize_arxiv_id
@@ -121,7 +122,11 @@ def papers(request: HttpRequest) -> HttpResponse:
         return _search(request)
     day = newest_listed_day(timezone.localdate())
     if day is None:
-        return render(request, "web/empty.html", {"paper_count": Paper.objects.count()})
+        return render(
+            request,
+            "web/empty.html",
+            {"paper_count": Paper.objects.count(), "cli": command_hint()},
+        )
     return _listing_page(request, "date", day.isoformat(), Period(day, day))
 
 

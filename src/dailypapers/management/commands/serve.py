@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from gunicorn.app.base import BaseApplication
 from threadpoolctl import threadpool_limits
 
+from dailypapers.cli import command_hint
 from dailypapers.papers.models import Paper
 
 
@@ -99,12 +100,13 @@ class Command(BaseCommand):
 
     def offer_first_content(self) -> None:
         since = (date.today() - timedelta(days=settings.HARVEST_DAYS)).isoformat()
-        harvest = f"dailypapers harvest --from {since} --set {settings.HARVEST_SET}"
+        harvest = command_hint(f"harvest --from {since} --set {settings.HARVEST_SET}")
+        import_file = command_hint("import PATH.jsonl.gz")
         if not settings.HARVEST_ON_EMPTY:
             self.stdout.write(
                 "The catalog is empty. To fetch the last days of arXiv, run:\n"
                 f"  {harvest}\n(or set DAILYPAPERS_HARVEST_ON_EMPTY=1 to do it on start). "
-                "Offline? Import a file instead: dailypapers import PATH.jsonl.gz"
+                f"Offline? Import a file instead: {import_file}"
             )
             return
         self.stdout.write(f"The catalog is empty: harvesting arXiv since {since}…")
@@ -113,5 +115,5 @@ class Command(BaseCommand):
         except CommandError as error:
             self.stderr.write(
                 f"Could not harvest arXiv: {error}\nThe site starts empty. Import a file "
-                "instead (dailypapers import PATH.jsonl.gz) or retry the harvest later."
+                f"instead ({import_file}) or retry the harvest later."
             )

@@ -13,6 +13,7 @@ from dailypapers.ingest.oai import (
     HarvestResult,
     last_harvested,
 )
+from dailypapers.cli import command_hint
 from dailypapers.ingest.reporting import summary, terminate_as_interrupt
 from dailypapers.search.indexing import after_catalog_change
 
@@ -80,7 +81,7 @@ class Command(BaseCommand):
         except HarvestError as error:
             raise CommandError(
                 f"Harvest failed: {error}\nEvery finished page is saved; run the same command "
-                "again to continue, or import a file instead: dailypapers import PATH"
+                f"again to continue, or import a file instead: {command_hint('import PATH')}"
             ) from None
         except KeyboardInterrupt:
             self.stderr.write(
