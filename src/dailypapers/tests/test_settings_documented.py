@@ -12,16 +12,16 @@ README = Path(__file__).resolve().parents[3] / "README.md"
 def environment_variables_read_by_settings() -> set[str]:
     tree = ast.parse(Path(dailypapers.settings.__file__).read_text())
     names = set()
+    readers = {"os.environ.get", "env_bool", "env_list", "env_int", "env_float"}
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and node.args:
-            first = node.args[0]
-            called = ast.unparse(node.func)
-            if called in {"os.environ.get", "env_bool", "env_list", "env_int", "env_float"}:
-                if isinstance(first, ast.Constant) and isinstance(first.value, str):
-                    names.add(first.value)
-        if isinstance(node, ast.Subscript) and ast.unparse(node.value) == "os.environ":
-            if isinstance(node.slice, ast.Constant):
-                names.add(node.slice.value)
+        if isinstance(node, ast.Call) and ast.unparse(node.func) in readers and node.args:
+            name = node.args[0]
+        elif isinstance(node, ast.Subscript) and ast.unparse(node.value) == "os.environ":
+            name = node.slice
+        else:
+            continue
+        if isinstance(name, ast.Constant) and isinstance(name.value, str):
+            names.add(name.value)
     return names
 
 
