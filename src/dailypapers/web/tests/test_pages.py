@@ -85,7 +85,20 @@ def test_bad_addresses_get_a_readable_404_page(client, catalog, url):
 def test_unknown_api_paths_get_json_404(client, db):
     response = client.get("/api/nothing-here")
     assert response.status_code == 404
-    assert "error" in response.json()
+    assert response.json() == {"error": "Page not found"}
+
+
+@pytest.mark.parametrize("url", ["/nothing-here", "/api/nothing-here", "/papers/x/y/z"])
+def test_unmatched_urls_do_not_reveal_the_url_configuration(client, db, url):
+    body = client.get(url).content.decode()
+    assert "Page not found" in body
+    assert "tried" not in body and "URLResolver" not in body and "URLPattern" not in body
+
+
+def test_a_disallowed_host_gets_a_page_without_configuration_advice(client, db):
+    response = client.get("/papers", HTTP_HOST="evil.example")
+    assert response.status_code == 400
+    assert "ALLOWED_HOSTS" not in response.content.decode()
 
 
 def test_cards_carry_the_listing_fields(client, catalog):
