@@ -23,7 +23,8 @@ def env_list(name: str, default: str) -> list[str]:
 
 
 DATA_DIR = Path(os.environ.get("DAILYPAPERS_DATA_DIR", "data")).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+# The database, the secret key and the mail spool are the operator's alone.
+DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
 def _secret_key() -> str:
@@ -31,9 +32,15 @@ def _secret_key() -> str:
     if key := os.environ.get("SECRET_KEY"):
         return key
     key_file = DATA_DIR / "secret_key"
-    if not key_file.exists():
-        key_file.write_text(get_random_secret_key())
-        key_file.chmod(0o600)
+    try:
+        # Created readable by the owner only from the first byte, and by one process
+        # only: two workers starting together must not each write a key of their own.
+        descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(descriptor, "w") as key:
+            key.write(get_random_secret_key())
     return key_file.read_text().strip()
 
 
