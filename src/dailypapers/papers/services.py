@@ -317,6 +317,18 @@ def remove_upvote(user, paper: Paper) -> bool:
     return bool(deleted)
 
 
+def count_votes_of(user, counted: bool) -> int:
+    """Add (``counted``) or take away a user's upvotes from the papers they upvoted.
+
+    Only active accounts' votes count: deactivating an account discounts them,
+    reactivating counts them again, deleting an active account discounts them
+    before its Upvote rows go. Relative updates, like add_upvote's, so that
+    votes cast meanwhile on the same papers are not lost.
+    """
+    change = 1 if counted else -1
+    return Paper.objects.filter(upvote_set__user=user).update(upvotes=F("upvotes") + change)
+
+
 class SubmissionRefused(Exception):
     """Why a paper cannot go on the daily list; ``status`` is the HTTP status to answer."""
 
