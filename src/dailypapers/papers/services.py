@@ -339,6 +339,9 @@ class SubmissionRefused(Exception):
 
 def submit_to_daily_list(user, paper: Paper, today: date) -> DailyListing:
     """Put a paper on ``today``'s list for ``user``, by the rules in settings."""
+    if paper.is_hidden:
+        # Moderators took it off every list: to everyone else it is not in the catalog.
+        raise SubmissionRefused(f"{paper.arxiv_id} is not in the catalog", status=404)
     if (listing := paper.daily_listing) is not None:
         raise SubmissionRefused(
             f"{paper.arxiv_id} is already on the daily list of {listing.date}", status=409
