@@ -3,11 +3,14 @@
 import gzip
 import json
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -103,6 +106,47 @@ class ExternalDatabase:
 
     def papers(self) -> int:
         return self.scalar("SELECT COUNT(*) FROM papers_paper")
+
+    @contextmanager
+    def serving(self, *serve_args, env: dict[str, str] | None = None) -> Iterator[str]:
+        """``dailypapers serve`` on a free port, answering; yields its base URL."""
+        port = free_port()
+        server = subprocess.Popen(
+            self.command("serve", "--port", port, "--no-indexer", *serve_args),
+            env={**self.env, **(env or {})},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_until_answering(url, server)
+            yield url
+        finally:
+            server.terminate()
+            server.communicate(timeout=30)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_answering(url: str, server: subprocess.Popen, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5):
+                return
+        except urllib.error.HTTPError:
+            return  # answering, if not with 200
+        except OSError:
+            if server.poll() is not None:
+                raise RuntimeError(f"serve stopped: {server.stdout.read()}") from None
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{url} did not answer in {timeout} s") from None
+            time.sleep(0.2)
 
 
 Reply = tuple[int, bytes, dict[str, str]]

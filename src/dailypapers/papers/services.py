@@ -353,12 +353,16 @@ def submit_to_daily_list(user, paper: Paper, today: date) -> DailyListing:
             f"{max_age} days ago; only recent papers can be submitted"
         )
     limit = settings.SUBMISSIONS_PER_USER_PER_DAY
-    if DailyListing.objects.filter(submitted_by=user, date=today).count() >= limit:
-        raise SubmissionRefused(
-            f"you have submitted {limit} papers today, the daily limit", status=429
-        )
     try:
         with transaction.atomic():
+            # The count and the new row must not interleave with the user's other
+            # submissions: lock the user's row (PostgreSQL; SQLite's transactions
+            # take the database's write lock as they begin).
+            type(user).objects.select_for_update().filter(pk=user.pk).first()
+            if DailyListing.objects.filter(submitted_by=user, date=today).count() >= limit:
+                raise SubmissionRefused(
+                    f"you have submitted {limit} papers today, the daily limit", status=429
+                )
             return DailyListing.objects.create(
                 paper=paper, date=today, submitted_by=user, source=DailyListing.Source.LOCAL
             )
