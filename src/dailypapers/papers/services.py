@@ -9,6 +9,7 @@ from dataclasses import dataclass, fields
 from datetime import date
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -358,7 +359,7 @@ def submit_to_daily_list(user, paper: Paper, today: date) -> DailyListing:
             # The count and the new row must not interleave with the user's other
             # submissions: lock the user's row (PostgreSQL; SQLite's transactions
             # take the database's write lock as they begin).
-            type(user).objects.select_for_update().filter(pk=user.pk).first()
+            get_user_model().objects.select_for_update().filter(pk=user.pk).first()
             if DailyListing.objects.filter(submitted_by=user, date=today).count() >= limit:
                 raise SubmissionRefused(
                     f"you have submitted {limit} papers today, the daily limit", status=429
