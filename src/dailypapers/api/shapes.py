@@ -125,6 +125,9 @@ def _daily_item(
         "thumbnail": None,
         "numComments": comments,
         "submittedBy": by,
+        # Also here for the official client, which reads the top-level publishedAt
+        # as the arXiv date when the paper's own is unknown, and then this.
+        "submittedOnDailyAt": iso(listed_on) if listed_on else None,
         "isAuthorParticipating": False,
         **links,
     }
