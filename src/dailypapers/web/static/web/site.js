@@ -1,4 +1,4 @@
-// Render LaTeX ($…$, $$…$$, \(…\)) in titles and abstracts with KaTeX, on load and after htmx swaps.
+// Render LaTeX ($…$, $$…$$, \(…\)) in titles, abstracts and comments with KaTeX, on load and after htmx swaps.
 function renderMath(root) {
   if (!window.renderMathInElement) return;
   renderMathInElement(root, {
@@ -13,4 +13,7 @@ function renderMath(root) {
   });
 }
 document.addEventListener("DOMContentLoaded", () => renderMath(document.body));
-document.addEventListener("htmx:afterSwap", (event) => renderMath(event.detail.target));
+// htmx:load names each new piece, out-of-band swaps too (a posted comment).
+document.addEventListener("htmx:load", (event) => {
+  if (event.detail.elt !== document.body) renderMath(event.detail.elt);
+});
