@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    # Its app serves Swagger UI (/api/docs) from its own static files, not from a CDN.
+    "ninja",
     "dailypapers",
     "dailypapers.papers",
     "dailypapers.ingest",
@@ -147,9 +149,15 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "papers"
 LOGOUT_REDIRECT_URL = "papers"
 
-# Django's own names for the mail settings.
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
-EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+# Django's own names for the mail settings. Without EMAIL_HOST there is no mail
+# server to assume: emails are written as files to EMAIL_FILE_PATH, and `serve` says so.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if os.environ.get("EMAIL_HOST")
+    else "django.core.mail.backends.filebased.EmailBackend"
+)
+EMAIL_FILE_PATH = Path(os.environ.get("EMAIL_FILE_PATH", DATA_DIR / "mail"))
+EMAIL_HOST = os.environ.get("EMAIL_HOST") or "localhost"
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")

@@ -5,7 +5,7 @@ interrupted import keeps every batch it finished and none of the one it was in.
 """
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import date
 
 from django.conf import settings
@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from .arxiv_ids import InvalidArxivId, normalize_arxiv_id
 from .links import find_github_repo, find_project_page
 from .models import Author, Authorship, DailyListing, Organization, Paper, Upvote
 from .records import ListingRecord, PaperRecord
@@ -296,6 +297,80 @@ def _merge_listing_into_paper(
         if "organization" in updates:
             paper.organization = updates["organization"]
     return bool(updates)
+
+
+@dataclass
+class OrganizationLinks:
+    """What linking papers to an organization in bulk did (or would do, on a preview)."""
+
+    linked: list[str] = field(default_factory=list)
+    already: list[str] = field(default_factory=list)
+    # Linked to another organization: left there unless asked to take them.
+    elsewhere: list[str] = field(default_factory=list)
+    unknown_ids: list[str] = field(default_factory=list)
+    invalid_ids: list[str] = field(default_factory=list)
+    unknown_authors: list[str] = field(default_factory=list)
+
+
+def link_papers_to_organization(
+    organization: Organization,
+    *,
+    arxiv_ids: Sequence[str] = (),
+    author_names: Sequence[str] = (),
+    published_from: date | None = None,
+    published_until: date | None = None,
+    take_from_others: bool = False,
+    preview: bool = False,
+) -> OrganizationLinks:
+    """Link the papers named by id, and the papers of the named authors (published
+    within the dates when given), to ``organization``, in one statement.
+
+    The catalog has no affiliations (arXiv's metadata rarely carries them), so
+    staff name the organization's authors. Ids may be versioned ids or URLs.
+    """
+    report = OrganizationLinks()
+    wanted: set[str] = set()
+    for text in arxiv_ids:
+        try:
+            wanted.add(normalize_arxiv_id(text))
+        except InvalidArxivId:
+            report.invalid_ids.append(text)
+    found = set()
+    for chunk in in_chunks(sorted(wanted)):
+        found |= set(Paper.objects.filter(pk__in=chunk).values_list("pk", flat=True))
+    report.unknown_ids = sorted(wanted - found)
+    authors = []
+    for name in dict.fromkeys(" ".join(name.split()) for name in author_names if name.strip()):
+        author = Author.objects.filter(name__iexact=name).first()
+        if author is None:
+            report.unknown_authors.append(name)
+        else:
+            authors.append(author)
+    if authors:
+        by_authors = Paper.objects.filter(authorships__author__in=authors)
+        if published_from:
+            by_authors = by_authors.filter(published__gte=published_from)
+        if published_until:
+            by_authors = by_authors.filter(published__lte=published_until)
+        found |= set(by_authors.values_list("pk", flat=True))
+    current = {}
+    for chunk in in_chunks(sorted(found)):
+        current |= dict(Paper.objects.filter(pk__in=chunk).values_list("pk", "organization"))
+    for arxiv_id, organization_id in sorted(current.items()):
+        if organization_id == organization.pk:
+            report.already.append(arxiv_id)
+        elif organization_id is None or take_from_others:
+            report.linked.append(arxiv_id)
+        else:
+            report.elsewhere.append(arxiv_id)
+    if not preview:
+        with transaction.atomic():
+            for chunk in in_chunks(report.linked):
+                # changed_at tells the search index to pick up the new organization filter.
+                Paper.objects.filter(pk__in=chunk).update(
+                    organization=organization, changed_at=timezone.now()
+                )
+    return report
 
 
 def add_upvote(user, paper: Paper) -> bool:

@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -25,6 +26,7 @@ from dailypapers.papers.arxiv_ids import InvalidArxivId, normalize_arxiv_id
 from dailypapers.papers.collections import (
     author_papers,
     organization_papers,
+    organizations_by_paper_count,
     papers_in_order,
     submitted_listings,
     upvoted_papers,
@@ -52,6 +54,8 @@ from .forms import SearchForm, SubmitForm
 from .page_cache import shared_with_anonymous_readers
 
 PAGE_SIZE = 30
+# Organizations are one line each: a page holds more of them than of cards.
+ORGANIZATIONS_PER_PAGE = 100
 # Deeper than anyone pages by hand; beyond it a page number is a mistake or a crawler.
 MAX_PAGE = 1000
 SORTS = {"upvotes": "trending", "date": "publishedAt"}
@@ -113,6 +117,11 @@ def _page(request: HttpRequest, items, template: str, context: dict) -> HttpResp
 
 def home(request: HttpRequest) -> HttpResponse:
     return redirect("papers")
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers and feed readers ask for /favicon.ico whatever the page links."""
+    return redirect(static("web/favicon.ico"), permanent=True)
 
 
 @shared_with_anonymous_readers
@@ -385,6 +394,27 @@ def submit(request: HttpRequest) -> HttpResponse:
         "per_day": settings.SUBMISSIONS_PER_USER_PER_DAY,
     }
     return render(request, "web/submit.html", {"form": form, **rules}, status=status)
+
+
+@shared_with_anonymous_readers
+def organizations(request: HttpRequest) -> HttpResponse:
+    """Every organization, most papers first, ORGANIZATIONS_PER_PAGE to a page."""
+    number = _page_number(request)
+    start = (number - 1) * ORGANIZATIONS_PER_PAGE
+    window = list(organizations_by_paper_count()[start : start + ORGANIZATIONS_PER_PAGE + 1])
+    if not window and number > 1:
+        raise Http404(f"Page {number} is past the end of the organizations.")
+    path = reverse("organizations")
+    return render(
+        request,
+        "web/organizations.html",
+        {
+            "organizations": window[:ORGANIZATIONS_PER_PAGE],
+            "title": "Organizations",
+            "previous_url": number > 1 and f"{path}?p={number - 1}",
+            "next_url": len(window) > ORGANIZATIONS_PER_PAGE and f"{path}?p={number + 1}",
+        },
+    )
 
 
 @shared_with_anonymous_readers

@@ -1,12 +1,15 @@
-"""Signing up, and the signed-in user's settings: name, email, API tokens."""
+"""Signing up, password reset, and the signed-in user's settings: name, email, API tokens."""
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
+
+from dailypapers import mail
 
 from ..decorators import login_required
 from ..forms import AccountForm, SignupForm, TokenForm
@@ -20,6 +23,23 @@ def _safe_next(request: HttpRequest) -> str:
     ):
         return target
     return resolve_url(settings.LOGIN_REDIRECT_URL)
+
+
+class PasswordResetView(auth.PasswordResetView):
+    """Django's, but a mail server that does not answer is said on the form.
+
+    Django logs a failed send and shows "sent" anyway. The server is checked before
+    the form looks the address up, so the answer is the same whether or not an
+    account has that address.
+    """
+
+    def form_valid(self, form):
+        try:
+            mail.check_server()
+        except mail.MailUnavailable as error:
+            form.add_error(None, str(error))
+            return self.render_to_response(self.get_context_data(form=form), status=503)
+        return super().form_valid(form)
 
 
 def signup(request: HttpRequest) -> HttpResponse:

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from gunicorn.app.base import BaseApplication
 from threadpoolctl import threadpool_limits
 
+from dailypapers import mail
 from dailypapers.cli import command_hint
 from dailypapers.papers.models import Paper
 
@@ -56,6 +57,7 @@ class Command(BaseCommand):
     def handle(self, *args, host, port, workers, threads, no_indexer, **options):
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
+        self.stdout.write(mail.describe_setup())
         if not Paper.objects.exists():
             self.offer_first_content()
         # Embedding is slow: a separate process keeps the search indexes level

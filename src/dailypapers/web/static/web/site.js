@@ -1,4 +1,4 @@
-// Render LaTeX ($…$, $$…$$, \(…\)) in titles and abstracts with KaTeX, on load and after htmx swaps.
+// Render LaTeX ($…$, $$…$$, \(…\)) in titles, abstracts and comments with KaTeX, on load and after htmx swaps.
 function renderMath(root) {
   if (!window.renderMathInElement) return;
   renderMathInElement(root, {
@@ -13,4 +13,24 @@ function renderMath(root) {
   });
 }
 document.addEventListener("DOMContentLoaded", () => renderMath(document.body));
-document.addEventListener("htmx:afterSwap", (event) => renderMath(event.detail.target));
+// htmx:load names each new piece, out-of-band swaps too (a posted comment).
+document.addEventListener("htmx:load", (event) => {
+  if (event.detail.elt !== document.body) renderMath(event.detail.elt);
+});
+
+// The header's menu (base.html) is a dropdown on a phone and inline links on wider
+// screens. Browsers without ::details-content can only show the links by opening it.
+document.addEventListener("DOMContentLoaded", () => {
+  const menu = document.querySelector("details.menu");
+  if (!menu) return;
+  const wide = window.matchMedia("(min-width: 701px)");
+  if (!CSS.supports("selector(::details-content)")) {
+    const follow = () => { menu.open = wide.matches; };
+    follow();
+    wide.addEventListener("change", follow);
+  }
+  // A tap outside the open dropdown closes it, as menus do.
+  document.addEventListener("click", (event) => {
+    if (!wide.matches && menu.open && !menu.contains(event.target)) menu.open = false;
+  });
+});
