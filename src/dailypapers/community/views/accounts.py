@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -20,6 +21,22 @@ def _safe_next(request: HttpRequest) -> str:
     ):
         return target
     return resolve_url(settings.LOGIN_REDIRECT_URL)
+
+
+class PasswordResetView(auth.PasswordResetView):
+    """Django's, but the emailed link leads to DAILYPAPERS_BASE_URL.
+
+    Django builds it from the request's Host, which a client chooses: any name in
+    ALLOWED_HOSTS, or the proxy's internal address.
+    """
+
+    email_template_name = "community/password_reset_email.txt"
+    subject_template_name = "community/password_reset_subject.txt"
+    template_name = "community/password_reset_form.html"
+
+    @property
+    def extra_email_context(self) -> dict[str, str]:
+        return {"base_url": settings.BASE_URL}
 
 
 def signup(request: HttpRequest) -> HttpResponse:
