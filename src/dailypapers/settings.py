@@ -4,10 +4,13 @@ The default is a single-machine deployment: SQLite in ``$DAILYPAPERS_DATA_DIR``
 (``./data``). Set ``DATABASE_URL=postgres://…`` to use PostgreSQL instead.
 """
 
+import ipaddress
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 
 
@@ -20,6 +23,21 @@ def env_bool(name: str, default: bool) -> bool:
 
 def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def env_networks(name: str, default: str) -> list[str]:
+    """IP addresses or networks (gunicorn's syntax, ``*`` for any) from a comma-separated list."""
+    values = env_list(name, default)
+    for value in values:
+        if value == "*":
+            continue
+        try:
+            ipaddress.ip_network(value)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name}: {value!r} is not an IP address or network like 10.0.0.0/8"
+            ) from None
+    return values
 
 
 DATA_DIR = Path(os.environ.get("DAILYPAPERS_DATA_DIR", "data")).resolve()
@@ -46,7 +64,43 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 DEBUG = env_bool("DEBUG", False)
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
+
+# The site's public address. Links in emails are built from it, never from a
+# request's Host; its host is always allowed, and an https:// address turns on
+# what serving over HTTPS needs (below).
+BASE_URL = os.environ.get("DAILYPAPERS_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+_public = urlsplit(BASE_URL)
+if _public.scheme not in {"http", "https"} or not _public.hostname:
+    raise ImproperlyConfigured(
+        f"DAILYPAPERS_BASE_URL={BASE_URL!r} is not an address like https://papers.example.org"
+    )
+_public_host = f"[{_public.hostname}]" if ":" in _public.hostname else _public.hostname
+ALLOWED_HOSTS = list(
+    dict.fromkeys([*env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]"), _public_host])
+)
+# Forms posted from the public address pass the CSRF origin check even when the
+# proxy passes on another Host.
+CSRF_TRUSTED_ORIGINS = [f"{_public.scheme}://{_public.netloc}"]
+_https = _public.scheme == "https"
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _https
+# Plain-http requests are redirected to the public address, not to the Host they
+# came with: a health check on serve's own port gets a 301 unless it sends
+# X-Forwarded-Proto: https from a trusted proxy address.
+SECURE_SSL_REDIRECT = _https
+SECURE_SSL_HOST = _public.netloc if _https else None
+SECURE_HSTS_SECONDS = int(
+    os.environ.get("DAILYPAPERS_HSTS_SECONDS", 365 * 24 * 3600 if _https else 0)
+)
+# As `check --deploy` asks. Both concern the public host and its own subdomains
+# (*.papers.example.org), and "preload" is only consent: browsers preload a
+# domain its owner submitted to hstspreload.org, which takes no subdomains.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = True
+
+# Peers whose X-Forwarded-Proto says whether the client used https. gunicorn
+# (`dailypapers serve`) applies it: it sets the request's scheme from that header
+# for these peers only. SECURE_PROXY_SSL_HEADER stays unset on purpose: gunicorn
+# passes the header on from any peer, and Django would believe it from anyone.
+TRUSTED_PROXIES = env_networks("DAILYPAPERS_TRUSTED_PROXIES", "127.0.0.1,::1")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -164,8 +218,6 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "dailypapers@localhost")
-# The site's public address, for links in emails (no request to take it from there).
-BASE_URL = os.environ.get("DAILYPAPERS_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # Sources. The arXiv endpoints are settings so tests can point them at local servers.
 ARXIV_OAI_URL = os.environ.get("DAILYPAPERS_ARXIV_OAI_URL", "https://oaipmh.arxiv.org/oai")

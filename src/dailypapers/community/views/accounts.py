@@ -26,12 +26,22 @@ def _safe_next(request: HttpRequest) -> str:
 
 
 class PasswordResetView(auth.PasswordResetView):
-    """Django's, but a mail server that does not answer is said on the form.
+    """Django's, with the emailed link leading to DAILYPAPERS_BASE_URL, and a mail
+    server that does not answer said on the form.
 
-    Django logs a failed send and shows "sent" anyway. The server is checked before
-    the form looks the address up, so the answer is the same whether or not an
-    account has that address.
+    Django builds the link from the request's Host, which a client chooses: any
+    name in ALLOWED_HOSTS, or the proxy's internal address. And it logs a failed
+    send and shows "sent" anyway; the server is checked before the form looks the
+    address up, so the answer is the same whether or not an account has that address.
     """
+
+    email_template_name = "community/password_reset_email.txt"
+    subject_template_name = "community/password_reset_subject.txt"
+    template_name = "community/password_reset_form.html"
+
+    @property
+    def extra_email_context(self) -> dict[str, str]:
+        return {"base_url": settings.BASE_URL}
 
     def form_valid(self, form):
         try:

@@ -90,6 +90,11 @@ class Command(BaseCommand):
                     "threads": threads,
                     "accesslog": "-" if settings.DEBUG else None,
                     "timeout": 60,
+                    # A request is https when a trusted proxy says so, and only
+                    # then (settings.TRUSTED_PROXIES). Only the header our nginx
+                    # site sets: a proxy passes the others on from the client.
+                    "forwarded_allow_ips": ",".join(settings.TRUSTED_PROXIES),
+                    "secure_scheme_headers": {"X-FORWARDED-PROTO": "https"},
                 }
             ).run()
         finally:
