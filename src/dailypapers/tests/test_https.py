@@ -384,7 +384,6 @@ def site(settings, write_jsonl, mail_server) -> Iterator[Site]:
                 "TLS_CERTIFICATE": str(certificate),
                 "TLS_CERTIFICATE_KEY": str(key),
                 "UPSTREAM": f"127.0.0.1:{upstream}",
-                "STATIC_ROOT": str(static_root),
             },
         )
     )
@@ -442,8 +441,7 @@ def test_nginx_redirects_to_https_and_serves_the_static_files(site: Site):
     body = static.read()
     connection.close()
     assert static.status == 200 and body == stylesheet.read_bytes()
-    # nginx's `expires 1h`, from disk; WhiteNoise would say "max-age=60, public".
-    assert static.getheader("Cache-Control") == "max-age=3600"
+    assert "max-age" in static.getheader("Cache-Control")  # WhiteNoise's, through nginx
 
 
 @pytest.mark.django_db(transaction=True)

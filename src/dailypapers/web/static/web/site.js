@@ -19,16 +19,15 @@ document.addEventListener("htmx:load", (event) => {
 });
 
 // The header's menu (base.html) is a dropdown on a phone and inline links on wider
-// screens. Browsers without ::details-content can only show the links by opening it.
+// screens. There it is kept open: a closed <details> hides its links from screen
+// readers (and from browsers without ::details-content) whatever the CSS shows.
 document.addEventListener("DOMContentLoaded", () => {
   const menu = document.querySelector("details.menu");
   if (!menu) return;
   const wide = window.matchMedia("(min-width: 701px)");
-  if (!CSS.supports("selector(::details-content)")) {
-    const follow = () => { menu.open = wide.matches; };
-    follow();
-    wide.addEventListener("change", follow);
-  }
+  const follow = () => { menu.open = wide.matches; };
+  follow();
+  wide.addEventListener("change", follow);
   // A tap outside the open dropdown closes it, as menus do.
   document.addEventListener("click", (event) => {
     if (!wide.matches && menu.open && !menu.contains(event.target)) menu.open = false;
