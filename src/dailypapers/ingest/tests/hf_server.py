@@ -10,6 +10,7 @@ answers any ``id_list`` with an Atom entry for each paper it knows.
 import gzip
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -123,8 +124,9 @@ class FakeHuggingFace:
     hold_day: str = ""
     held: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
-    # (date, p) of every request received, in order.
+    # (date, p) of every request received, in order, and when it came.
     requests: list[tuple[str, int]] = field(default_factory=list)
+    times: list[float] = field(default_factory=list)
 
     def add(self, rows: list[dict]) -> None:
         for row in rows:
@@ -134,6 +136,7 @@ class FakeHuggingFace:
         day, page = query.get("date", ""), int(query.get("p", "0"))
         limit = min(int(query.get("limit", "50")), self.max_limit)
         self.requests.append((day, page))
+        self.times.append(time.monotonic())
         if self.faults.get((day, page)):
             return self.faults[(day, page)].pop(0)
         if day == self.hold_day:

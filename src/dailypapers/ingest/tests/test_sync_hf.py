@@ -13,6 +13,7 @@ import time
 from datetime import date, timedelta
 from email.utils import format_datetime
 from io import StringIO
+from itertools import pairwise
 
 import pytest
 import requests
@@ -141,6 +142,17 @@ def test_a_server_that_ignores_the_page_number_does_not_loop(hf_api):
 
     assert hf_api.requests == [(MONDAY, 0), (MONDAY, 1)]
     assert DailyListing.objects.count() == 2
+
+
+def test_requests_are_spaced_by_the_hugging_face_request_delay(hf_api, settings):
+    settings.HF_REQUEST_DELAY = 0.3
+    hf_api.add([hf_row("2403.00001", MONDAY), hf_row("2403.00002", TUESDAY)])
+
+    sync("--from", MONDAY, "--until", TUESDAY)
+
+    assert len(hf_api.times) == 4  # two pages a day: the second one empty
+    gaps = [later - earlier for earlier, later in pairwise(hf_api.times)]
+    assert min(gaps) >= 0.3
 
 
 def test_429_with_retry_after_is_waited_out_and_retried(hf_api):

@@ -1,11 +1,12 @@
 import time
 
+import arxiv
 from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections
 from rich.console import Console
 
 from dailypapers.cli import command_hint
-from dailypapers.ingest.arxiv_api import ArxivUnavailable, fetch_papers
+from dailypapers.ingest.arxiv_api import ArxivUnavailable, arxiv_client, fetch_papers
 from dailypapers.ingest.models import SourceStatus
 from dailypapers.ingest.reporting import count_progress, summary, terminate_as_interrupt
 from dailypapers.papers.arxiv_ids import InvalidArxivId, normalize_arxiv_id
@@ -107,22 +108,24 @@ class Command(BaseCommand):
             f"Papers known only from a listing are fetched from arXiv every {seconds:g} s"
         )
         offline = False
+        # One client for every round keeps even frequent rounds ARXIV_REQUEST_DELAY apart.
+        client = arxiv_client()
         try:
             with terminate_as_interrupt():
                 while True:
                     if waiting := pending_ids():
-                        offline = self.complete(waiting, offline)
+                        offline = self.complete(waiting, offline, client)
                     close_old_connections()
                     time.sleep(seconds)
         except KeyboardInterrupt:
             return
 
-    def complete(self, waiting: list[str], offline: bool) -> bool:
+    def complete(self, waiting: list[str], offline: bool, client: arxiv.Client) -> bool:
         """One round of the watch; returns whether arXiv could not be reached."""
         counts = UpsertCounts()
         error = None
         try:
-            for batch in fetch_papers(waiting):
+            for batch in fetch_papers(waiting, client):
                 counts += upsert_papers(batch.records)
         except ArxivUnavailable as failure:
             error = failure
