@@ -19,7 +19,7 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 
-from dailypapers.ingest.tests.hf_server import ArxivStandIn, FakeHuggingFace
+from dailypapers.ingest.tests.stand_ins import ArxivStandIn, FakeHuggingFace
 from dailypapers.search import backends
 
 
@@ -224,7 +224,7 @@ def page(browser, live_server):
 
 @pytest.fixture
 def hf_api(settings):
-    """A local Hugging Face serving daily lists (ingest/tests/hf_server.py), no request delay."""
+    """A local Hugging Face serving daily lists (ingest/tests/stand_ins.py), no request delay."""
     fake = FakeHuggingFace()
     with canned_http_server(fake.reply) as server:
         fake.url = settings.HF_API_URL = server.url
@@ -235,7 +235,7 @@ def hf_api(settings):
 
 @pytest.fixture
 def arxiv_stand_in(settings):
-    """A local arXiv API that knows the papers a test gives it (ingest/tests/hf_server.py)."""
+    """A local arXiv API that knows the papers a test gives it (ingest/tests/stand_ins.py)."""
     fake = ArxivStandIn()
     with canned_http_server(fake.reply) as server:
         fake.url = settings.ARXIV_API_URL = f"{server.url}/api/query"

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.syndication.views import Feed
 from django.http import Http404, HttpRequest
@@ -74,12 +73,11 @@ def _search(request: HttpRequest) -> Channel:
 
 
 def _new(request: HttpRequest, category: str = "") -> Channel:
-    categories = [category] if category else settings.NEW_CATEGORIES
     try:
-        day = announcements.newest_day(categories, timezone.localdate())
+        categories, shown = announcements.chosen_categories(category)
     except announcements.InvalidCategory as error:
         raise Http404(str(error)) from None
-    shown = " ".join(categories) or "all categories"
+    day = announcements.newest_day(categories, timezone.localdate())
     papers = announcements.announced_on(day, categories)[:NEW_ITEMS] if day else []
     return Channel(
         f"New on arXiv in {shown}",

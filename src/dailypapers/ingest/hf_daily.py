@@ -190,7 +190,7 @@ class DailyPapersSync:
         self.arxiv = arxiv_client()
         self.result = SyncResult()
 
-    def days(self, checkpoint: HFSyncCheckpoint) -> list[date]:
+    def _days(self, checkpoint: HFSyncCheckpoint) -> list[date]:
         first = checkpoint.last_day + timedelta(days=1) if checkpoint.last_day else self.plan.since
         # Days after today have no list yet.
         last = min(self.plan.until or hf_today(), hf_today())
@@ -198,7 +198,7 @@ class DailyPapersSync:
 
     def run(self) -> SyncResult:
         checkpoint = self._checkpoint()
-        days = self.days(checkpoint)
+        days = self._days(checkpoint)
         with count_progress(self.console) as progress:
             task = progress.add_task(escape(self.plan.label), total=len(days))
             for day in days:

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import date
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 
 from .models import Paper
@@ -29,6 +30,13 @@ def check_categories(categories: Sequence[str]) -> list[str]:
         if not _CATEGORY.fullmatch(name):
             raise InvalidCategory(f"not an arXiv category (such as cs or cs.LG): {name[:40]!r}")
     return list(categories)
+
+
+def chosen_categories(category: str = "") -> tuple[list[str], str]:
+    """The categories of ``/papers/new/<category>``, else the configured ones, and how to
+    name them; raises InvalidCategory."""
+    categories = check_categories([category] if category else settings.NEW_CATEGORIES)
+    return categories, " ".join(categories) or "all categories"
 
 
 def _in_categories(categories: Sequence[str]) -> Q:

@@ -13,7 +13,11 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 from dailypapers.conftest import ExternalDatabase, arxiv_row, canned_http_server
 from dailypapers.ingest.hf_daily import hf_today
-from dailypapers.ingest.tests.hf_server import hf_row, stand_in_environment
+from dailypapers.ingest.tests.stand_ins import (
+    closed_port_url,
+    hf_row,
+    stand_in_environment,
+)
 from dailypapers.management.commands import serve
 from dailypapers.management.commands.serve import Command as Serve
 from dailypapers.papers.models import Paper
@@ -63,12 +67,6 @@ def test_empty_catalog_offers_a_harvest_when_not_configured_to_run_it(settings):
     out = command.stdout._out.getvalue()
     assert "dailypapers harvest --from" in out and "--set cs" in out
     assert "dailypapers import" in out
-
-
-def closed_port_url() -> str:
-    with socket.socket() as sock:  # a port nobody listens on
-        sock.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
 @pytest.mark.django_db

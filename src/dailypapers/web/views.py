@@ -245,9 +245,8 @@ def trending(request: HttpRequest) -> HttpResponse:
 @shared_with_anonymous_readers
 def new_papers(request: HttpRequest, category: str = "") -> HttpResponse:
     """New on arXiv: one day's announcements (the newest by default, or ``?date=``)."""
-    categories = [category] if category else settings.NEW_CATEGORIES
     try:
-        announcements.check_categories(categories)
+        categories, shown = announcements.chosen_categories(category)
         day = (
             parse_day(request.GET["date"]).first
             if "date" in request.GET
@@ -255,7 +254,6 @@ def new_papers(request: HttpRequest, category: str = "") -> HttpResponse:
         )
     except (announcements.InvalidCategory, InvalidPeriod) as error:
         raise Http404(str(error)) from None
-    shown = " ".join(categories) or "all categories"
     context = {
         "category": category,
         "shown": shown,

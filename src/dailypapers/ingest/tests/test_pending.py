@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from dailypapers.conftest import ExternalDatabase, arxiv_row
-from dailypapers.ingest.tests.hf_server import stand_in_environment
+from dailypapers.ingest.tests.stand_ins import stand_in_environment
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

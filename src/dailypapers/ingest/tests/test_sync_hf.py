@@ -1,13 +1,12 @@
 """``dailypapers sync-hf`` against local stand-ins for Hugging Face and the arXiv API.
 
 The daily lists are served in Hugging Face's real response shape
-(hf_server.daily_item) from hand-made rows, and from real rows of
+(stand_ins.daily_item) from hand-made rows, and from real rows of
 ../shared/data/hf-daily.jsonl.gz when that folder is there.
 """
 
 import json
 import signal
-import socket
 import subprocess
 import time
 from datetime import date, timedelta
@@ -25,8 +24,9 @@ from django.utils import timezone
 from dailypapers.conftest import ExternalDatabase, arxiv_row
 from dailypapers.ingest.hf_daily import hf_today, retry_after
 from dailypapers.ingest.models import HFSyncCheckpoint, SourceStatus
-from dailypapers.ingest.tests.hf_server import (
+from dailypapers.ingest.tests.stand_ins import (
     JSON,
+    closed_port_url,
     daily_item,
     hf_row,
     real_rows,
@@ -50,12 +50,6 @@ def sync(*args: str) -> tuple[str, str]:
     stdout, stderr = StringIO(), StringIO()
     call_command("sync-hf", *args, stdout=stdout, stderr=stderr)
     return stdout.getvalue(), stderr.getvalue()
-
-
-def closed_port_url() -> str:
-    with socket.socket() as sock:  # a port nobody listens on
-        sock.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
 def known_to_arxiv(arxiv_stand_in, *ids: str) -> None:

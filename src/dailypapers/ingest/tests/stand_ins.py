@@ -9,6 +9,7 @@ answers any ``id_list`` with an Atom entry for each paper it knows.
 
 import gzip
 import json
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -225,3 +226,10 @@ def stand_in_environment(settings) -> dict[str, str]:
         "DAILYPAPERS_MODEL_DIR": str(settings.MODEL_DIR),
         "DAILYPAPERS_EMBEDDING_CACHE": str(settings.EMBEDDING_CACHE),
     }
+
+
+def closed_port_url() -> str:
+    """An address where nothing listens: a source that cannot be reached."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"
