@@ -22,6 +22,7 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 
+from dailypapers.ingest.tests.stand_ins import ArxivStandIn, FakeHuggingFace
 from dailypapers.search import backends
 
 
@@ -263,3 +264,24 @@ def page(browser, live_server):
     tab = context.new_page()
     yield tab
     context.close()
+
+
+@pytest.fixture
+def hf_api(settings):
+    """A local Hugging Face serving daily lists (ingest/tests/stand_ins.py), no request delay."""
+    fake = FakeHuggingFace()
+    with canned_http_server(fake.reply) as server:
+        fake.url = settings.HF_API_URL = server.url
+        settings.HF_REQUEST_DELAY = 0
+        yield fake
+        fake.release.set()
+
+
+@pytest.fixture
+def arxiv_stand_in(settings):
+    """A local arXiv API that knows the papers a test gives it (ingest/tests/stand_ins.py)."""
+    fake = ArxivStandIn()
+    with canned_http_server(fake.reply) as server:
+        fake.url = settings.ARXIV_API_URL = f"{server.url}/api/query"
+        settings.ARXIV_REQUEST_DELAY = 0
+        yield fake

@@ -228,6 +228,18 @@ ARXIV_REQUEST_DELAY = float(os.environ.get("DAILYPAPERS_ARXIV_REQUEST_DELAY", "3
 HARVEST_SET = os.environ.get("DAILYPAPERS_HARVEST_SET", "cs")
 HARVEST_ON_EMPTY = env_bool("DAILYPAPERS_HARVEST_ON_EMPTY", False)
 HARVEST_DAYS = int(os.environ.get("DAILYPAPERS_HARVEST_DAYS", "3"))
+# Papers known only from a daily listing are fetched from arXiv this often by `serve`; 0: never.
+COMPLETE_PENDING_MINUTES = float(os.environ.get("DAILYPAPERS_COMPLETE_PENDING_MINUTES", "30"))
+# "New on arXiv" (/papers/new): archives (cs) or categories (cs.LG), comma-separated; the
+# harvested set's by default ("physics:hep-th" is category hep-th); empty for every category.
+NEW_CATEGORIES = env_list("DAILYPAPERS_NEW_CATEGORIES", HARVEST_SET.rpartition(":")[2])
+
+# Hugging Face's Daily Papers, mirrored by `sync-hf` (ingest/hf_daily.py); `serve` runs it
+# every day at SYNC_HF_TIME (in TIME_ZONE) when SYNC_HF is set.
+HF_API_URL = os.environ.get("DAILYPAPERS_HF_API_URL", "https://huggingface.co").rstrip("/")
+HF_REQUEST_DELAY = float(os.environ.get("DAILYPAPERS_HF_REQUEST_DELAY", "1"))
+SYNC_HF = env_bool("DAILYPAPERS_SYNC_HF", False)
+SYNC_HF_TIME = os.environ.get("DAILYPAPERS_SYNC_HF_TIME", "06:00")
 
 # Search: the embedded keyword index and the embedding cache live in the data dir.
 SEARCH_INDEX_DIR = Path(os.environ.get("DAILYPAPERS_INDEX_DIR", DATA_DIR / "index"))

@@ -22,6 +22,8 @@ from django.views.decorators.http import require_POST
 from dailypapers.cli import command_hint
 from dailypapers.community.services import verified_author_ids
 from dailypapers.ingest.arxiv_api import ArxivUnavailable, NotOnArxiv, add_paper_from_arxiv
+from dailypapers.ingest.models import SourceStatus
+from dailypapers.papers import announcements
 from dailypapers.papers.arxiv_ids import InvalidArxivId, normalize_arxiv_id
 from dailypapers.papers.collections import (
     author_papers,
@@ -134,7 +136,11 @@ def papers(request: HttpRequest) -> HttpResponse:
         return render(
             request,
             "web/empty.html",
-            {"paper_count": Paper.objects.count(), "cli": command_hint()},
+            {
+                "paper_count": Paper.objects.count(),
+                "cli": command_hint(),
+                "failures": SourceStatus.failing(),
+            },
         )
     return _listing_page(request, "date", day.isoformat(), Period(day, day))
 
@@ -241,6 +247,49 @@ def trending(request: HttpRequest) -> HttpResponse:
             "feed": "trending",
             "gravity": settings.TRENDING_GRAVITY,
             "window_days": settings.TRENDING_WINDOW_DAYS,
+        },
+    )
+
+
+@shared_with_anonymous_readers
+def new_papers(request: HttpRequest, category: str = "") -> HttpResponse:
+    """New on arXiv: one day's announcements (the newest by default, or ``?date=``)."""
+    try:
+        categories, shown = announcements.chosen_categories(category)
+        day = (
+            parse_day(request.GET["date"]).first
+            if "date" in request.GET
+            else announcements.newest_day(categories, timezone.localdate())
+        )
+    except (announcements.InvalidCategory, InvalidPeriod) as error:
+        raise Http404(str(error)) from None
+    context = {
+        "category": category,
+        "shown": shown,
+        "feed": "new-category" if category else "new",
+        "feed_arg": category,
+        "day": day,
+    }
+    if day is None:
+        context |= {
+            "title": f"New on arXiv in {shown}",
+            "cli": command_hint(),
+            "failures": SourceStatus.failing(),
+            "harvest_set": settings.HARVEST_SET,
+        }
+        return render(request, "web/new.html", context | {"cards": []})
+    before, after = announcements.neighbour_days(day, categories)
+    here = reverse("papers-new-category", args=[category]) if category else reverse("papers-new")
+    return _page(
+        request,
+        announcements.announced_on(day, categories),
+        "web/new.html",
+        context
+        | {
+            "title": f"New on arXiv in {shown}: {day:%A, %B} {day.day}, {day.year}",
+            "subjects": announcements.categories_on(day, settings.NEW_CATEGORIES),
+            "previous_url": before and f"{here}?date={before}",
+            "next_url": after and f"{here}?date={after}",
         },
     )
 
