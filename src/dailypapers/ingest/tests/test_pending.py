@@ -2,6 +2,7 @@
 (``add --pending --watch``, which ``serve`` runs), quietly while arXiv is down."""
 
 import subprocess
+import threading
 import time
 from collections.abc import Callable
 
@@ -45,17 +46,24 @@ def test_the_watch_completes_pending_papers_once_arxiv_answers_and_says_so_once_
         stderr=subprocess.PIPE,
         text=True,
     )
+    # Read as it comes: the papers are stored before the line saying so is printed.
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(watch.stdout), daemon=True)
+    reader.start()
     try:
         wait_for(lambda: len(arxiv_stand_in.requests) >= 6, watch, "rounds while arXiv is down")
         for n in (1, 2):
             arxiv_stand_in.papers[f"2403.0000{n}"] = arxiv_row(f"2403.0000{n}")
         arxiv_stand_in.down = False
-        wait_for(lambda: db.scalar(PENDING) == 0, watch, "the pending papers to be completed")
+        wait_for(lambda: any("completed" in line for line in lines), watch, "the completion")
     finally:
         watch.terminate()
-        out, err = watch.communicate(timeout=60)
+        err = watch.communicate(timeout=60)[1]
+        reader.join(timeout=10)
+    out = "".join(lines)
 
     assert watch.returncode == 0
+    assert db.scalar(PENDING) == 0
     assert err.count("papers stay pending") == 1, err
     assert "2 pending papers completed from arXiv, 0 still pending" in out
     assert db.scalar("SELECT COUNT(*) FROM papers_paper WHERE title = 'A study of 2403.00001'")
