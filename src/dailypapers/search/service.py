@@ -3,9 +3,12 @@
 Hybrid ranking: the keyword engine and the vector index each return their
 best candidates; each list's scores are min-max normalised to [0, 1] and
 summed with weights (KEYWORD_WEIGHT, 1 - KEYWORD_WEIGHT). A paper found by
-only one side gets 0 from the other. docs/search.md explains the choice.
+only one side gets 0 from the other, except a paper not embedded yet, whose
+semantic score is unknown: it gets its keyword score on both sides.
+docs/search.md explains the choice.
 """
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal
@@ -72,13 +75,22 @@ def fuse(
     keyword: list[tuple[str, float]],
     semantic: list[tuple[str, float]],
     keyword_weight: float = KEYWORD_WEIGHT,
+    unembedded: Collection[str] = frozenset(),
 ) -> list[tuple[str, float]]:
-    """One ranking from two: weighted sum of min-max normalised scores."""
+    """One ranking from two: weighted sum of min-max normalised scores.
+
+    The papers in ``unembedded`` could not be found by the semantic side: a 0
+    there would rank them below every embedded paper while embeddings are
+    being built, an exact title match below its embedded neighbours. Their
+    keyword score stands in for the semantic one, so among themselves and
+    against embedded papers they rank as keyword search ranks them.
+    """
     kw, sem = _normalised(keyword), _normalised(semantic)
-    fused = {
-        pid: keyword_weight * kw.get(pid, 0.0) + (1 - keyword_weight) * sem.get(pid, 0.0)
-        for pid in kw.keys() | sem.keys()
-    }
+    fused = {}
+    for pid in kw.keys() | sem.keys():
+        keyword_score = kw.get(pid, 0.0)
+        semantic_score = keyword_score if pid in unembedded else sem.get(pid, 0.0)
+        fused[pid] = keyword_weight * keyword_score + (1 - keyword_weight) * semantic_score
     return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
 
 
@@ -122,6 +134,7 @@ def rank(
     if mode in ("hybrid", "keyword"):
         keyword = backends.keyword_index().search(query, filters, limit, among)
     semantic = []
+    unembedded: set[str] = set()
     if mode in ("hybrid", "semantic"):
         vectors = backends.vector_index()
         if vectors.is_empty():
@@ -136,11 +149,13 @@ def rank(
             if filters:
                 allowed = _allowed(semantic, filters)
                 semantic = [(pid, score) for pid, score in semantic if pid in allowed][:limit]
+            found = [pid for pid, _ in keyword]
+            unembedded = set(found) - vectors.embedded(found)
     if mode == "keyword":
         return keyword, notices
     if mode == "semantic":
         return semantic, notices
-    return fuse(keyword, semantic), notices
+    return fuse(keyword, semantic, unembedded=unembedded), notices
 
 
 def _allowed(found: list[tuple[str, float]], filters: SearchFilters) -> set[str]:

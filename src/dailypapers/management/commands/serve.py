@@ -58,6 +58,7 @@ class Command(BaseCommand):
         call_command("collectstatic", interactive=False, verbosity=0)
         if not Paper.objects.exists():
             self.offer_first_content()
+        self.report_pending_metadata()
         # Embedding is slow: a separate process keeps the search indexes level
         # with the catalog while gunicorn serves.
         indexer = (
@@ -116,4 +117,13 @@ class Command(BaseCommand):
             self.stderr.write(
                 f"Could not harvest arXiv: {error}\nThe site starts empty. Import a file "
                 f"instead ({import_file}) or retry the harvest later."
+            )
+
+    def report_pending_metadata(self) -> None:
+        pending = Paper.objects.filter(version=0).count()
+        if pending:
+            self.stdout.write(
+                f"{pending} papers are known only from daily listings and wait for their "
+                "arXiv metadata. To fetch them, run:\n"
+                f"  {command_hint('add --pending')}"
             )

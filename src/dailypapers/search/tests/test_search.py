@@ -4,8 +4,13 @@ from datetime import date
 
 import pytest
 
+from dailypapers.search import backends
 from dailypapers.search.documents import SearchFilters
-from dailypapers.search.service import search, similar
+from dailypapers.search.indexing import embed_pending
+from dailypapers.search.query import parse_query
+from dailypapers.search.service import CANDIDATES, fuse, rank, search, similar
+
+from .conftest import EXACT_MATCH
 
 
 def ids(results) -> list[str]:
@@ -159,3 +164,28 @@ class TestSemanticAndHybrid:
         neighbours = [p.arxiv_id for p in similar(Paper.objects.get(pk="2401.00001"), 3)]
         assert "2401.00001" not in neighbours and len(neighbours) == 3
         assert neighbours[0] == "2401.00009"
+
+
+@pytest.mark.usefixtures("partly_embedded")
+class TestWhileEmbeddingsAreBuilt:
+    QUERY = "diffusion policy caching"
+
+    def test_an_exact_match_not_embedded_yet_stays_first_as_in_keyword_search(self):
+        assert ids(search(self.QUERY, mode="keyword"))[0] == EXACT_MATCH[0]
+        assert ids(search(self.QUERY))[0] == EXACT_MATCH[0]
+
+    def test_this_catalog_is_one_where_a_semantic_zero_would_lose_the_exact_match(self):
+        query = parse_query(self.QUERY)
+        keyword, _ = rank(query, SearchFilters(), "keyword", CANDIDATES)
+        semantic, _ = rank(query, SearchFilters(), "semantic", CANDIDATES)
+        assert EXACT_MATCH[0] not in dict(semantic)
+        assert fuse(keyword, semantic)[0][0] != EXACT_MATCH[0]
+
+    def test_once_embedded_everything_is_ranked_by_the_plain_weighted_sum(self):
+        embed_pending()
+        backends.vector_index().refresh(force=True)
+        query = parse_query(self.QUERY)
+        keyword, _ = rank(query, SearchFilters(), "keyword", CANDIDATES)
+        semantic, _ = rank(query, SearchFilters(), "semantic", CANDIDATES)
+        hits = search(self.QUERY, limit=50).hits
+        assert [(hit.paper.arxiv_id, hit.score) for hit in hits] == fuse(keyword, semantic)
