@@ -4,14 +4,18 @@ import socket
 import subprocess
 import time
 import urllib.request
+from datetime import date
 from io import StringIO
 
 import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
+from dailypapers.cli import command_hint
 from dailypapers.conftest import ExternalDatabase
 from dailypapers.management.commands import serve
 from dailypapers.management.commands.serve import Command as Serve
+from dailypapers.papers.records import ListingRecord
+from dailypapers.papers.services import upsert_listings
 
 
 def free_port() -> int:
@@ -101,3 +105,20 @@ def test_web_workers_get_one_thread_for_the_embedding_model_and_blas(settings, m
     assert started["embedding threads"] == 1
     assert started["blas threads"] == {1}
     assert started["options"]["workers"] == 2
+
+
+@pytest.mark.django_db
+def test_serve_says_how_many_papers_await_their_metadata_and_the_command_to_fetch_them():
+    command = Serve(stdout=StringIO(), stderr=StringIO())
+    command.report_pending_metadata()
+    assert command.stdout._out.getvalue() == ""
+    upsert_listings(
+        [
+            ListingRecord(arxiv_id=f"2403.0000{n}", date=date(2024, 3, 4), source="hf")
+            for n in (1, 2)
+        ]
+    )
+    command.report_pending_metadata()
+    out = command.stdout._out.getvalue()
+    assert "2 papers are known only from daily listings" in out
+    assert f"  {command_hint('add --pending')}\n" in out
