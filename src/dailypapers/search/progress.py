@@ -32,6 +32,11 @@ class Progress:
         return self.embedded >= self.total
 
     @property
+    def coverage(self) -> float:
+        """The share of papers embedded, from 0 to 1."""
+        return min(1.0, self.embedded / self.total) if self.total else 1.0
+
+    @property
     def percent(self) -> int:
         """Rounded down, so that 99.9% done never reads as 100%."""
         return 100 * self.embedded // self.total if self.total else 100

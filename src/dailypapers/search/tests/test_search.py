@@ -189,3 +189,15 @@ class TestWhileEmbeddingsAreBuilt:
         semantic, _ = rank(query, SearchFilters(), "semantic", CANDIDATES)
         hits = search(self.QUERY, limit=50).hits
         assert [(hit.paper.arxiv_id, hit.score) for hit in hits] == fuse(keyword, semantic)
+
+
+def test_while_few_papers_are_embedded_the_semantic_side_weighs_little():
+    """The best semantic matches among 10% of the catalog are not the best of the catalog."""
+    keyword = [("keyword-first", 4.0), ("both", 3.0), ("keyword-last", 1.0)]
+    semantic = [("semantic-first", 0.9), ("both", 0.7), ("semantic-last", 0.3)]
+    everything = dict(fuse(keyword, semantic))
+    assert everything["semantic-first"] == everything["keyword-first"]
+    tenth = dict(fuse(keyword, semantic, coverage=0.1))
+    assert tenth["semantic-first"] < tenth["keyword-first"] / 5
+    nothing = fuse(keyword, semantic, coverage=0.0)
+    assert [pid for pid, score in nothing if score > 0] == ["keyword-first", "both"]

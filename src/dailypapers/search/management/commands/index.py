@@ -95,8 +95,10 @@ class Command(BaseCommand):
                 task = progress.add_task("Embedding papers", total=pending)
                 done = embed_pending(batch_size, lambda n, _: progress.advance(task, n))
             self.stdout.write(f"Embeddings: {done} papers embedded")
-        elif not quiet:
-            self.stdout.write("Embeddings: every paper has one")
+        else:
+            embed_pending()  # records that every paper has one, for the search page
+            if not quiet:
+                self.stdout.write("Embeddings: every paper has one")
         saved = update_vector_index()
         if not quiet or saved:
             saved_line = " (graph saved for the web workers)" if saved else ""
