@@ -59,7 +59,7 @@ def embed_pending(
     """Embed every pending paper, one committed batch at a time; return how many.
 
     Progress is recorded before the first batch and after each one (see
-    search/progress.py); ``on_batch`` hears of each batch with its size.
+    search/progress.py); ``on_batch`` hears of each batch: its size and that progress.
     """
     model = backends.embedding_model_name()
     ids = list(pending_embeddings().values_list("arxiv_id", flat=True))

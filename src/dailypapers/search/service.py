@@ -163,10 +163,11 @@ def rank(
             if filters:
                 allowed = _allowed(semantic, filters)
                 semantic = [(pid, score) for pid, score in semantic if pid in allowed][:limit]
-            found = [pid for pid, _ in keyword]
-            unembedded = set(found) - vectors.embedded(found)
-            if embedding := progress.current():
-                coverage = embedding.coverage
+            if mode == "hybrid":
+                found = [pid for pid, _ in keyword]
+                unembedded = set(found) - vectors.embedded(found)
+                if embedding := progress.current():
+                    coverage = embedding.coverage
     if mode == "keyword":
         return keyword, notices
     if mode == "semantic":
