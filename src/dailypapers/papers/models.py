@@ -98,6 +98,11 @@ class Paper(models.Model):
         """False while the paper awaits its metadata from arXiv."""
         return self.version > 0
 
+    @property
+    def metadata_pending(self) -> bool:
+        """Known only from a listing that had no abstract: pages say so until arXiv's record."""
+        return not self.is_complete and not self.abstract
+
     def get_absolute_url(self) -> str:
         return f"/papers/{self.arxiv_id}"
 

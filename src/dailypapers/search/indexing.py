@@ -6,6 +6,7 @@ batches, each committed, resumable after an interruption; ``serve`` runs it
 in the background. Until a paper has its embedding, search finds it by keywords.
 """
 
+import time
 from collections.abc import Callable
 
 from django.db import transaction
@@ -16,6 +17,8 @@ from dailypapers.papers.models import Paper
 from . import backends
 from .embeddings import paper_text, text_hash
 from .models import PaperEmbedding
+from .progress import Progress
+from .progress import record as record_progress
 from .vectors import InProcessVectors
 
 # Above this, embedding waits for `dailypapers index` instead of holding up an import.
@@ -50,10 +53,20 @@ def pending_embeddings() -> QuerySet:
     )
 
 
-def embed_pending(batch_size: int = 256, on_batch: Callable[[int], None] = lambda n: None) -> int:
-    """Embed every pending paper, one committed batch at a time; return how many."""
+def embed_pending(
+    batch_size: int = 256, on_batch: Callable[[int, Progress], None] = lambda n, progress: None
+) -> int:
+    """Embed every pending paper, one committed batch at a time; return how many.
+
+    Progress is recorded before the first batch and after each one (see
+    search/progress.py); ``on_batch`` hears of each batch: its size and that progress.
+    """
     model = backends.embedding_model_name()
     ids = list(pending_embeddings().values_list("arxiv_id", flat=True))
+    total = Paper.objects.exclude(abstract="").count()
+    progress = Progress(embedded=max(0, total - len(ids)), total=total)
+    record_progress(progress)
+    started = time.monotonic()
     done = 0
     for start in range(0, len(ids), batch_size):
         rows = Paper.objects.filter(arxiv_id__in=ids[start : start + batch_size]).values_list(
@@ -77,7 +90,16 @@ def embed_pending(batch_size: int = 256, on_batch: Callable[[int], None] = lambd
                 update_fields=["model", "text_hash", "vector", "updated_at"],
             )
         done += len(texts)
-        on_batch(len(texts))
+        progress = Progress(
+            embedded=min(total, progress.embedded + len(texts)),
+            total=total,
+            per_second=done / (time.monotonic() - started),
+        )
+        record_progress(progress)
+        on_batch(len(texts), progress)
+    if done:
+        # Finished: no rate any more, so nothing estimates time left on a stale figure.
+        record_progress(Progress(progress.embedded, total))
     return done
 
 
@@ -101,9 +123,12 @@ def after_catalog_change() -> str:
     except IndexBusy:
         return "Search: another process is updating the keyword index; it will catch up."
     pending = pending_embeddings().count()
-    if pending and pending <= EMBED_INLINE_UP_TO:
+    if pending <= EMBED_INLINE_UP_TO:
         embed_pending()
         pending = 0
+    else:
+        total = Paper.objects.exclude(abstract="").count()
+        record_progress(Progress(embedded=max(0, total - pending), total=total))
     line = f"Search: {synced} papers (re)indexed for keywords"
     if pending:
         line += (

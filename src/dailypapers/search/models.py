@@ -20,3 +20,14 @@ class PaperEmbedding(models.Model):
 
     def as_array(self) -> np.ndarray:
         return np.frombuffer(self.vector, dtype="<f4")
+
+
+class EmbeddingProgress(models.Model):
+    """How far embedding has got: one row, written as papers are embedded (search/progress.py)."""
+
+    embedded = models.PositiveIntegerField()
+    # Papers with an abstract: placeholders without one are never embedded.
+    total = models.PositiveIntegerField()
+    # Over the run in progress, once it has finished a batch; null between runs.
+    per_second = models.FloatField(null=True)
+    updated_at = models.DateTimeField(auto_now=True)

@@ -3,9 +3,13 @@
 Hybrid ranking: the keyword engine and the vector index each return their
 best candidates; each list's scores are min-max normalised to [0, 1] and
 summed with weights (KEYWORD_WEIGHT, 1 - KEYWORD_WEIGHT). A paper found by
-only one side gets 0 from the other. docs/search.md explains the choice.
+only one side gets 0 from the other. While embeddings are being built, a
+paper not embedded yet gets its keyword score on both sides, and the
+semantic side weighs in proportion to the share of papers embedded.
+docs/search.md explains the choices.
 """
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal
@@ -15,7 +19,7 @@ from django.db.models import Q
 from dailypapers.papers.models import Authorship, Paper
 from dailypapers.papers.services import in_chunks
 
-from . import backends
+from . import backends, progress
 from .documents import SearchFilters
 from .query import ParsedQuery, parse_query
 from .snippets import highlight, query_stems
@@ -72,13 +76,34 @@ def fuse(
     keyword: list[tuple[str, float]],
     semantic: list[tuple[str, float]],
     keyword_weight: float = KEYWORD_WEIGHT,
+    unembedded: Collection[str] = frozenset(),
+    coverage: float = 1.0,
 ) -> list[tuple[str, float]]:
-    """One ranking from two: weighted sum of min-max normalised scores."""
+    """One ranking from two: weighted sum of min-max normalised scores.
+
+    While embeddings are being built (``coverage``, the share of papers
+    embedded, below 1) the semantic side knows part of the catalog, and
+    leaving it as it is would let that part push keyword matches down:
+
+    - The papers in ``unembedded`` could not be found by the semantic side: a
+      0 there would rank an exact title match below its embedded neighbours.
+      Their keyword score stands in for the semantic one, so they rank as
+      keyword search ranks them.
+    - The best semantic matches among a few embedded papers are not the best
+      of the catalog, yet min-max normalisation scores the first of them 1:
+      the semantic side's weight is scaled by ``coverage``.
+
+    At full coverage both are without effect.
+    """
     kw, sem = _normalised(keyword), _normalised(semantic)
-    fused = {
-        pid: keyword_weight * kw.get(pid, 0.0) + (1 - keyword_weight) * sem.get(pid, 0.0)
-        for pid in kw.keys() | sem.keys()
-    }
+    semantic_weight = (1 - keyword_weight) * coverage
+    weights = keyword_weight + semantic_weight
+    keyword_weight, semantic_weight = keyword_weight / weights, semantic_weight / weights
+    fused = {}
+    for pid in kw.keys() | sem.keys():
+        keyword_score = kw.get(pid, 0.0)
+        semantic_score = keyword_score if pid in unembedded else sem.get(pid, 0.0)
+        fused[pid] = keyword_weight * keyword_score + semantic_weight * semantic_score
     return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
 
 
@@ -122,6 +147,8 @@ def rank(
     if mode in ("hybrid", "keyword"):
         keyword = backends.keyword_index().search(query, filters, limit, among)
     semantic = []
+    unembedded: set[str] = set()
+    coverage = 1.0
     if mode in ("hybrid", "semantic"):
         vectors = backends.vector_index()
         if vectors.is_empty():
@@ -136,11 +163,16 @@ def rank(
             if filters:
                 allowed = _allowed(semantic, filters)
                 semantic = [(pid, score) for pid, score in semantic if pid in allowed][:limit]
+            if mode == "hybrid":
+                found = [pid for pid, _ in keyword]
+                unembedded = set(found) - vectors.embedded(found)
+                if embedding := progress.current():
+                    coverage = embedding.coverage
     if mode == "keyword":
         return keyword, notices
     if mode == "semantic":
         return semantic, notices
-    return fuse(keyword, semantic), notices
+    return fuse(keyword, semantic, unembedded=unembedded, coverage=coverage), notices
 
 
 def _allowed(found: list[tuple[str, float]], filters: SearchFilters) -> set[str]:

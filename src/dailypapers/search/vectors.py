@@ -16,6 +16,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
@@ -195,6 +196,12 @@ class InProcessVectors:
     def is_empty(self) -> bool:
         self.refresh()
         return not self.ids
+
+    def embedded(self, paper_ids: Iterable[str]) -> set[str]:
+        """Those of ``paper_ids`` the index holds."""
+        self.refresh()
+        rows = self.rows
+        return {paper_id for paper_id in paper_ids if paper_id in rows}
 
     def vector_of(self, paper_id: str) -> np.ndarray | None:
         self.refresh()

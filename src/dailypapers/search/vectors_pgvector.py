@@ -7,6 +7,7 @@ in-process index reads the same PaperEmbedding rows.
 """
 
 import time
+from collections.abc import Iterable
 
 import numpy as np
 from django.db import DatabaseError, connection, transaction
@@ -93,6 +94,15 @@ class PgVectorIndex:
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {TABLE})")
             return cursor.fetchone()[0]
+
+    def embedded(self, paper_ids: Iterable[str]) -> set[str]:
+        """Those of ``paper_ids`` the index holds."""
+        self.refresh()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT paper_id FROM {TABLE} WHERE paper_id = ANY(%s)", [list(paper_ids)]
+            )
+            return {paper_id for (paper_id,) in cursor.fetchall()}
 
     def vector_of(self, paper_id: str) -> np.ndarray | None:
         embedding = PaperEmbedding.objects.filter(paper_id=paper_id, model=self.model).first()

@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
+from dailypapers.cli import command_hint
 from dailypapers.conftest import ExternalDatabase, arxiv_row, canned_http_server
 from dailypapers.ingest.hf_daily import hf_today
 from dailypapers.ingest.tests.stand_ins import (
@@ -25,6 +26,8 @@ from dailypapers.ingest.tests.stand_ins import (
 from dailypapers.management.commands import serve
 from dailypapers.management.commands.serve import Command as Serve
 from dailypapers.papers.models import Paper
+from dailypapers.papers.records import ListingRecord
+from dailypapers.papers.services import upsert_listings
 
 
 def free_port() -> int:
@@ -221,3 +224,20 @@ def test_web_workers_get_one_thread_for_the_embedding_model_and_blas(settings, m
     assert started["embedding threads"] == 1
     assert started["blas threads"] == {1}
     assert started["options"]["workers"] == 2
+
+
+@pytest.mark.django_db
+def test_serve_says_how_many_papers_await_their_metadata_and_the_command_to_fetch_them():
+    command = Serve(stdout=StringIO(), stderr=StringIO())
+    command.report_pending_metadata()
+    assert command.stdout._out.getvalue() == ""
+    upsert_listings(
+        [
+            ListingRecord(arxiv_id=f"2403.0000{n}", date=date(2024, 3, 4), source="hf")
+            for n in (1, 2)
+        ]
+    )
+    command.report_pending_metadata()
+    out = command.stdout._out.getvalue()
+    assert "2 papers are known only from daily listings" in out
+    assert f"  {command_hint('add --pending')}\n" in out

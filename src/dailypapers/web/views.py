@@ -50,6 +50,7 @@ from dailypapers.papers.services import (
 )
 from dailypapers.papers.trending import newest_listed_day, trending_paper_ids
 from dailypapers.search.documents import SearchFilters
+from dailypapers.search.progress import current as embedding_progress
 from dailypapers.search.service import search, similar
 
 from .forms import SearchForm, SubmitForm
@@ -335,10 +336,13 @@ def _search(request: HttpRequest) -> HttpResponse:
             offset=(number - 1) * PAGE_SIZE,
         )
     hits = results.hits if results else []
+    progress = embedding_progress()
     context = {
         "form": form,
         "query": query,
         "results": results,
+        # While embeddings are built, how much semantic search covers and how long it needs.
+        "embedding_progress": progress if progress and not progress.complete else None,
         "snippets": {hit.paper.arxiv_id: hit.snippet for hit in hits[:PAGE_SIZE]},
         "feed": "search",
         "title": f"Search: {query}" if query else "Search",
@@ -374,6 +378,7 @@ def paper(request: HttpRequest, arxiv_id: str) -> HttpResponse:
             "similar": _similar(found),
             "verified_author_ids": verified_author_ids(found),
             "title": found.title,
+            "add_pending_command": command_hint("add --pending") if found.metadata_pending else "",
         },
     )
 

@@ -60,6 +60,7 @@ class Command(BaseCommand):
         self.stdout.write(mail.describe_setup())
         if not Paper.objects.exists():
             self.offer_first_content()
+        self.report_pending_metadata()
         # Embedding is slow: a separate process keeps the search indexes level
         # with the catalog while gunicorn serves.
         indexer = (
@@ -145,4 +146,13 @@ class Command(BaseCommand):
             self.stderr.write(
                 "\n".join(failures) + f"\nThe site starts with what could be fetched. Import a "
                 f"file instead ({import_file}) or retry later:\n  {harvest}\n  {sync}"
+            )
+
+    def report_pending_metadata(self) -> None:
+        pending = Paper.objects.filter(version=0).count()
+        if pending:
+            self.stdout.write(
+                f"{pending} papers are known only from daily listings and wait for their "
+                "arXiv metadata. To fetch them, run:\n"
+                f"  {command_hint('add --pending')}"
             )

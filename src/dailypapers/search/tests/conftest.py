@@ -152,3 +152,61 @@ def keyword_corpus(db):
 def corpus(keyword_corpus):
     """The corpus with keyword index and embeddings."""
     embed_pending()
+
+
+# The exact match for "diffusion policy caching", and papers near its topic.
+EXACT_MATCH = (
+    "2506.13456",
+    "Block-wise Adaptive Caching for Accelerating Diffusion Policy",
+    "Diffusion Policy models robot actions with a denoising process whose many steps make it "
+    "slow for real-time control. We reuse intermediate features across denoising steps, block "
+    "by block, adapting the caching schedule to each block, to accelerate inference without "
+    "retraining.",
+)
+NEAR_TOPIC = [
+    (
+        "2503.00001",
+        "Diffusion Policy: Visuomotor Policy Learning via Action Diffusion",
+        "We represent a robot's visuomotor policy as a conditional denoising diffusion process "
+        "over actions, learning multimodal behaviours from demonstrations.",
+    ),
+    (
+        "2503.00002",
+        "Consistency Policy: Accelerated Visuomotor Policies via Consistency Distillation",
+        "We distil a diffusion policy into a consistency model that acts in one or two steps, "
+        "speeding up robot control.",
+    ),
+    (
+        "2503.00003",
+        "DeepCache: Accelerating Diffusion Models for Free",
+        "Caching high-level features across adjacent denoising steps speeds up image diffusion "
+        "models without training.",
+    ),
+    (
+        "2503.00004",
+        "Learning-to-Cache: Accelerating Diffusion Transformers via Layer Caching",
+        "A learned router decides which transformer layers to cache between diffusion timesteps.",
+    ),
+    (
+        "2503.00005",
+        "Real-Time Diffusion Policies for Robot Manipulation",
+        "Fewer denoising steps and a lighter network let diffusion policies control robot arms "
+        "in real time.",
+    ),
+]
+
+
+def paper_records(papers: list[tuple[str, str, str]]) -> list[PaperRecord]:
+    return [
+        PaperRecord.build(arxiv_id=pid, title=title, abstract=abstract, authors=["A. Author"])
+        for pid, title, abstract in papers
+    ]
+
+
+@pytest.fixture
+def partly_embedded(corpus):
+    """Embeddings being built: papers near the topic have theirs, the exact match not yet."""
+    upsert_papers(paper_records(NEAR_TOPIC))
+    embed_pending()
+    upsert_papers(paper_records([EXACT_MATCH]))
+    sync_keyword_index()

@@ -4,8 +4,13 @@ from datetime import date
 
 import pytest
 
+from dailypapers.search import backends
 from dailypapers.search.documents import SearchFilters
-from dailypapers.search.service import search, similar
+from dailypapers.search.indexing import embed_pending
+from dailypapers.search.query import parse_query
+from dailypapers.search.service import CANDIDATES, fuse, rank, search, similar
+
+from .conftest import EXACT_MATCH
 
 
 def ids(results) -> list[str]:
@@ -169,3 +174,39 @@ class TestSemanticAndHybrid:
         finally:
             Paper.objects.filter(pk="2401.00009").update(is_hidden=False)
         assert "2401.00009" not in neighbours and len(neighbours) == 3
+
+@pytest.mark.usefixtures("partly_embedded")
+class TestWhileEmbeddingsAreBuilt:
+    QUERY = "diffusion policy caching"
+
+    def test_an_exact_match_not_embedded_yet_stays_first_as_in_keyword_search(self):
+        assert ids(search(self.QUERY, mode="keyword"))[0] == EXACT_MATCH[0]
+        assert ids(search(self.QUERY))[0] == EXACT_MATCH[0]
+
+    def test_this_catalog_is_one_where_a_semantic_zero_would_lose_the_exact_match(self):
+        query = parse_query(self.QUERY)
+        keyword, _ = rank(query, SearchFilters(), "keyword", CANDIDATES)
+        semantic, _ = rank(query, SearchFilters(), "semantic", CANDIDATES)
+        assert EXACT_MATCH[0] not in dict(semantic)
+        assert fuse(keyword, semantic)[0][0] != EXACT_MATCH[0]
+
+    def test_once_embedded_everything_is_ranked_by_the_plain_weighted_sum(self):
+        embed_pending()
+        backends.vector_index().refresh(force=True)
+        query = parse_query(self.QUERY)
+        keyword, _ = rank(query, SearchFilters(), "keyword", CANDIDATES)
+        semantic, _ = rank(query, SearchFilters(), "semantic", CANDIDATES)
+        hits = search(self.QUERY, limit=50).hits
+        assert [(hit.paper.arxiv_id, hit.score) for hit in hits] == fuse(keyword, semantic)
+
+
+def test_while_few_papers_are_embedded_the_semantic_side_weighs_little():
+    """The best semantic matches among 10% of the catalog are not the best of the catalog."""
+    keyword = [("keyword-first", 4.0), ("both", 3.0), ("keyword-last", 1.0)]
+    semantic = [("semantic-first", 0.9), ("both", 0.7), ("semantic-last", 0.3)]
+    everything = dict(fuse(keyword, semantic))
+    assert everything["semantic-first"] == everything["keyword-first"]
+    tenth = dict(fuse(keyword, semantic, coverage=0.1))
+    assert tenth["semantic-first"] < tenth["keyword-first"] / 5
+    nothing = fuse(keyword, semantic, coverage=0.0)
+    assert [pid for pid, score in nothing if score > 0] == ["keyword-first", "both"]

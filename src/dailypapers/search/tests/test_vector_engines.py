@@ -6,6 +6,7 @@ import subprocess
 import sys
 import tempfile
 import urllib.parse
+from datetime import date
 
 import psycopg
 import pytest
@@ -13,7 +14,7 @@ from django.db import connection
 
 from dailypapers.search import backends
 
-from .conftest import CORPUS
+from .conftest import CORPUS, EXACT_MATCH, NEAR_TOPIC
 
 
 def test_without_pgvector_vectors_are_searched_in_process(db):
@@ -40,21 +41,23 @@ def pgvector_database():
     server.cleanup()
 
 
+def rows(papers: list[tuple]) -> list[dict]:
+    """The conftest's papers as lines of an arXiv metadata file."""
+    return [
+        {
+            "id": pid,
+            "title": title,
+            "abstract": abstract,
+            "authors": authors,
+            "categories": categories,
+            "published": published.isoformat(),
+        }
+        for pid, title, abstract, authors, categories, published in papers
+    ]
+
+
 def test_pgvector_hnsw_serves_semantic_search(pgvector_database, tmp_path, write_jsonl, settings):
-    papers = write_jsonl(
-        "corpus.jsonl",
-        [
-            {
-                "id": pid,
-                "title": title,
-                "abstract": abstract,
-                "authors": authors,
-                "categories": categories,
-                "published": published.isoformat(),
-            }
-            for pid, title, abstract, authors, categories, published in CORPUS
-        ],
-    )
+    papers = write_jsonl("corpus.jsonl", rows(CORPUS))
     env = {
         **os.environ,
         "DATABASE_URL": pgvector_database,
@@ -92,3 +95,15 @@ def test_pgvector_hnsw_serves_semantic_search(pgvector_database, tmp_path, write
         )
     )
     assert semantic["hits"][0]["id"] == "2401.00004"
+
+    # While embeddings are built, a paper pgvector lacks still ranks by its keywords.
+    caching = [(*paper, ["A. Author"], ["cs.RO"], date(2025, 3, 1)) for paper in NEAR_TOPIC]
+    run(
+        "import",
+        str(write_jsonl("caching.jsonl", rows([*caching, (*EXACT_MATCH, *caching[0][3:])]))),
+    )
+    with psycopg.connect(pgvector_database, autocommit=True) as db:
+        for table in ("search_vector", "search_paperembedding"):
+            db.execute(f"DELETE FROM {table} WHERE paper_id = %s", [EXACT_MATCH[0]])
+    found = json.loads(run("search", "diffusion policy caching", "--json"))
+    assert found["hits"][0]["id"] == EXACT_MATCH[0]

@@ -8,7 +8,7 @@ from django.contrib.auth.models import User
 from dailypapers.papers.models import Paper
 from dailypapers.papers.records import ListingRecord, OrganizationRecord, PaperRecord
 from dailypapers.papers.services import add_upvote, upsert_listings, upsert_papers
-from dailypapers.search.indexing import sync_keyword_index
+from dailypapers.search.indexing import embed_pending, sync_keyword_index
 
 HOSTILE = "<script>alert('x')</script><img src=x onerror=alert(1)>"
 
@@ -81,3 +81,33 @@ def recent_paper(db) -> Paper:
 @pytest.fixture
 def upvoted(catalog, reader):
     add_upvote(reader, Paper.objects.get(pk="2403.00003"))
+
+
+PLACEHOLDER = "2403.09999"
+
+
+@pytest.fixture
+def placeholder(catalog):
+    """A paper known only from a listing without abstract: it waits for arXiv's record."""
+    upsert_listings(
+        [
+            ListingRecord(
+                arxiv_id=PLACEHOLDER,
+                date=date(2024, 3, 7),
+                source="hf-api",
+                title="Only a Title from the Listing",
+                upvotes=2,
+            )
+        ]
+    )
+    sync_keyword_index()
+
+
+def embed_first_batch_only(batch_size: int) -> None:
+    """Embedding interrupted after its first batch, as Ctrl-C or a stopped server leaves it."""
+
+    def stop(papers, progress):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        embed_pending(batch_size=batch_size, on_batch=stop)

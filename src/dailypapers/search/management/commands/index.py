@@ -1,4 +1,6 @@
+import math
 import time
+from collections.abc import Callable
 
 from django.core.management.base import BaseCommand
 from rich.console import Console
@@ -12,6 +14,10 @@ from dailypapers.search.indexing import (
     sync_keyword_index,
     update_vector_index,
 )
+from dailypapers.search.progress import Progress
+
+# Seconds between progress lines while catching up under --watch (serve's log).
+LOG_EVERY = 60.0
 
 
 class Command(BaseCommand):
@@ -46,10 +52,13 @@ class Command(BaseCommand):
         console = Console(file=self.stderr._out)
         try:
             with terminate_as_interrupt():
-                self.catch_up(console, rebuild, keyword_only, batch_size)
+                # Beside a web server (--watch), progress goes to the log as lines.
+                self.catch_up(console, rebuild, keyword_only, batch_size, log_lines=bool(watch))
                 while watch:
                     time.sleep(watch)
-                    self.catch_up(console, False, keyword_only, batch_size, quiet=True)
+                    self.catch_up(
+                        console, False, keyword_only, batch_size, quiet=True, log_lines=True
+                    )
         except KeyboardInterrupt:
             self.stderr.write(
                 "Interrupted: every finished batch is saved; run the same "
@@ -64,6 +73,7 @@ class Command(BaseCommand):
         keyword_only: bool,
         batch_size: int,
         quiet: bool = False,
+        log_lines: bool = False,
     ) -> None:
         try:
             synced = sync_keyword_index(rebuild=rebuild)
@@ -77,14 +87,32 @@ class Command(BaseCommand):
         if keyword_only:
             return
         pending = pending_embeddings().count()
-        if pending:
+        if pending and log_lines:
+            done = embed_pending(batch_size, self.log_progress_every(LOG_EVERY))
+            self.stdout.write(f"Embeddings: {done} papers embedded")
+        elif pending:
             with count_progress(console) as progress:
                 task = progress.add_task("Embedding papers", total=pending)
-                done = embed_pending(batch_size, lambda n: progress.advance(task, n))
+                done = embed_pending(batch_size, lambda n, _: progress.advance(task, n))
             self.stdout.write(f"Embeddings: {done} papers embedded")
-        elif not quiet:
-            self.stdout.write("Embeddings: every paper has one")
+        else:
+            embed_pending()  # records that every paper has one, for the search page
+            if not quiet:
+                self.stdout.write("Embeddings: every paper has one")
         saved = update_vector_index()
         if not quiet or saved:
             saved_line = " (graph saved for the web workers)" if saved else ""
             self.stdout.write(f"Vectors: {backends.vector_index().description}{saved_line}")
+
+    def log_progress_every(self, seconds: float) -> Callable[[int, Progress], None]:
+        """A batch callback that writes a progress line after the first batch, then every
+        ``seconds``: a live progress bar would garble a log shared with a web server."""
+        last = -math.inf
+
+        def log(batch: int, progress: Progress) -> None:
+            nonlocal last
+            if time.monotonic() - last >= seconds:
+                last = time.monotonic()
+                self.stdout.write(progress.log_line())
+
+        return log
