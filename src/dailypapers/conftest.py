@@ -6,6 +6,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -13,8 +14,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, quote, urlsplit
 
+import psycopg
 import pytest
 from django.core.cache import cache
 from django.db import connection
@@ -219,3 +221,18 @@ def page(browser, live_server):
     tab = context.new_page()
     yield tab
     context.close()
+
+
+@pytest.fixture(scope="module")
+def pgvector_database() -> Iterator[str]:
+    """A real PostgreSQL 16 with pgvector (the pgserver package), on a unix socket."""
+    import pgserver
+
+    server = pgserver.get_server(
+        tempfile.mkdtemp(prefix="pgserver-", dir="/tmp"), cleanup_mode="delete"
+    )
+    with psycopg.connect(server.get_uri(), autocommit=True) as admin:
+        admin.execute("CREATE DATABASE dailypapers")
+    socket_dir = quote(str(server.get_postmaster_info().socket_dir), safe="")
+    yield f"postgres://postgres@{socket_dir}/dailypapers"
+    server.cleanup()
