@@ -140,9 +140,8 @@ def take(path: Path, console: Console, *, force: bool = False) -> Snapshot:
             database = work / PGDUMP_MEMBER
             manifest = _dump_postgresql(database, console)
         members = {}
-        key_file = settings.DATA_DIR / SECRET_KEY_FILE
         if manifest.secret_key:
-            members[SECRET_KEY_MEMBER] = key_file
+            members[SECRET_KEY_MEMBER] = settings.DATA_DIR / SECRET_KEY_FILE
         members[database.name] = database
         archive = work / "snapshot.tar"
         _write_archive(archive, manifest, members, console, gzip=destination.suffix == ".gz")
@@ -329,7 +328,7 @@ def _run_client(
             client.wait()
             raise
         if client.returncode == 0:
-            progress.update(task, completed=progress.tasks[0].total or 0)
+            progress.update(task, completed=sum(sizes.values()))
     if client.returncode != 0:
         errors = [line for line in said if "error" in line.lower()] or said[-10:]
         raise SnapshotError(

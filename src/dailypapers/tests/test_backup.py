@@ -248,6 +248,44 @@ def run(command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.django_db(transaction=True)
+def test_restore_over_the_live_database_brings_back_the_snapshot(tmp_path):
+    site = ExternalDatabase(tmp_path)
+
+    def shell(code: str) -> None:
+        done = site.run("shell", "-c", code)
+        assert done.returncode == 0, done.stderr
+
+    shell("from django.contrib.auth.models import User; User.objects.create_user('before')")
+    snapshot = tmp_path / "snapshot.tar"
+    assert site.run("backup", snapshot).returncode == 0
+    shell("from django.contrib.auth.models import User; User.objects.create_user('after')")
+    # A table the snapshot does not have, as a later migration would leave.
+    shell(
+        "from django.db import connection\n"
+        "connection.cursor().execute('CREATE TABLE stray (x int)')"
+    )
+    # What the indexer saved for the database as it is now.
+    index = tmp_path / "data" / "index"
+    (index / "vectors").mkdir(parents=True, exist_ok=True)
+    (index / "vectors" / "graph.json").write_text("{}")
+
+    restored = site.run("restore", snapshot, "--no-input")
+
+    assert restored.returncode == 0, restored.stderr
+    assert "Restored: 0 papers, 0 upvotes, 1 accounts" in restored.stdout
+    assert "secret key: restored into the data dir" in restored.stdout
+    assert f"{index} removed" in restored.stdout
+    assert not index.exists()
+    assert site.scalar("SELECT COUNT(*) FROM auth_user WHERE username = 'after'") == 0
+    assert site.scalar("SELECT COUNT(*) FROM auth_user WHERE username = 'before'") == 1
+    with pytest.raises(Exception, match="stray"):
+        site.scalar("SELECT COUNT(*) FROM stray")
+    if site.sqlite_file:
+        with sqlite3.connect(site.sqlite_file) as db:
+            assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
 @pytest.mark.django_db
 def test_backup_replaces_a_file_only_with_force_and_leaves_nothing_half_written(tmp_path):
     site = ExternalDatabase(tmp_path)
@@ -264,6 +302,49 @@ def test_backup_replaces_a_file_only_with_force_and_leaves_nothing_half_written(
     assert manifest.database == connection.vendor and manifest.secret_key
     assert snapshot.stat().st_mode & 0o777 == 0o600  # password hashes and the secret key
     assert sorted(path.name for path in tmp_path.iterdir()) == ["data", "snapshot.tar"]
+
+
+BALLAST_ROWS = 200_000  # of 1 kB: a database that takes a moment to copy
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_interrupted_backup_leaves_no_file(tmp_path):
+    site = ExternalDatabase(tmp_path)
+    if site.sqlite_file:
+        with sqlite3.connect(site.sqlite_file) as db:
+            db.execute(
+                "CREATE TABLE ballast AS WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL "
+                f"SELECT n + 1 FROM g WHERE n < {BALLAST_ROWS}) SELECT randomblob(1000) AS b FROM g"
+            )
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "CREATE TABLE ballast AS SELECT repeat(md5(g::text), 32) AS b "
+                f"FROM generate_series(1, {BALLAST_ROWS}) g"
+            )
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    try:
+        backup = subprocess.Popen(
+            site.command("backup", backups),
+            env=site.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        while not any(backups.iterdir()):  # its temporary directory: the copy starts
+            assert backup.poll() is None, backup.stderr.read()
+            time.sleep(0.01)
+        backup.terminate()
+        out, err = backup.communicate(timeout=120)
+    finally:
+        if not site.sqlite_file:
+            with connection.cursor() as cursor:
+                cursor.execute("DROP TABLE ballast")
+
+    assert backup.returncode == 130, f"the backup finished before it was stopped: {out}"
+    assert "Interrupted: no snapshot written" in err
+    assert list(backups.iterdir()) == []
 
 
 @pytest.mark.django_db
