@@ -77,6 +77,9 @@ class Manifest:
     dailypapers: str = field(default_factory=lambda: version("dailypapers"))
     format: int = FORMAT
 
+    def taken(self) -> str:
+        return f"{datetime.fromisoformat(self.taken_at):%Y-%m-%d %H:%M:%S} UTC"
+
 
 @dataclass
 class Snapshot:
@@ -166,21 +169,24 @@ def copy_sqlite(
     """
     if not live.is_file():
         raise SnapshotError(f"no database at {live}: nothing to back up")
-    with (
-        closing(sqlite3.connect(live, timeout=30, isolation_level=None)) as source,
-        closing(sqlite3.connect(copy, isolation_level=None)) as target,
-    ):
-        source.execute("BEGIN")
-        source.execute("SELECT COUNT(*) FROM sqlite_master")  # the read starts here
-        taken_at = _now()
-        source.backup(
-            target,
-            pages=PAGES_PER_STEP,
-            progress=lambda status, remaining, total: on_step(remaining, total),
-        )
-        source.execute("ROLLBACK")
-        # One self-contained file, with no -wal beside it.
-        target.execute("PRAGMA journal_mode=DELETE")
+    try:
+        with (
+            closing(sqlite3.connect(live, timeout=30, isolation_level=None)) as source,
+            closing(sqlite3.connect(copy, isolation_level=None)) as target,
+        ):
+            source.execute("BEGIN")
+            source.execute("SELECT COUNT(*) FROM sqlite_master")  # the read starts here
+            taken_at = _now()
+            source.backup(
+                target,
+                pages=PAGES_PER_STEP,
+                progress=lambda status, remaining, total: on_step(remaining, total),
+            )
+            source.execute("ROLLBACK")
+            # One self-contained file, with no -wal beside it.
+            target.execute("PRAGMA journal_mode=DELETE")
+    except sqlite3.Error as error:
+        raise SnapshotError(f"could not copy {live}: {error}") from None
     return taken_at
 
 
@@ -346,7 +352,9 @@ def _write_archive(
         task = progress.add_task(
             "Writing the snapshot", total=sum(path.stat().st_size for path in members.values())
         )
-        with tarfile.open(fileobj=file, mode="w:gz" if gzip else "w") as tar:
+        # gzip -6, its default: -9 took twice as long for 0.1 % less (500 MB catalog).
+        options = {"mode": "w:gz", "compresslevel": 6} if gzip else {"mode": "w"}
+        with tarfile.open(fileobj=file, **options) as tar:
             text = json.dumps(asdict(manifest), indent=2).encode()
             info = tarfile.TarInfo(MANIFEST)
             info.size, info.mtime, info.mode = len(text), int(_now().timestamp()), 0o600
@@ -472,22 +480,27 @@ def _restore_sqlite(copy: Path, live: Path, console: Console) -> None:
         raise SnapshotError(f"the snapshot's database is damaged: {verdict}")
     live.parent.mkdir(parents=True, exist_ok=True)
     page_size = _sqlite_page_size(copy)
-    with (
-        progress_bar(console) as progress,
-        closing(sqlite3.connect(copy, isolation_level=None)) as source,
-        closing(sqlite3.connect(live, timeout=30, isolation_level=None)) as target,
-    ):
-        task = progress.add_task("Restoring the SQLite database", total=None)
-        # The live file is written in one transaction, held from the first step
-        # to the last: an interrupted restore leaves the database as it was.
-        source.backup(
-            target,
-            pages=PAGES_PER_STEP,
-            progress=lambda status, remaining, total: progress.update(
-                task, total=total * page_size, completed=(total - remaining) * page_size
-            ),
-        )
-        target.execute("PRAGMA journal_mode=WAL")
+    try:
+        with (
+            progress_bar(console) as progress,
+            closing(sqlite3.connect(copy, isolation_level=None)) as source,
+            closing(sqlite3.connect(live, timeout=30, isolation_level=None)) as target,
+        ):
+            task = progress.add_task("Restoring the SQLite database", total=None)
+            # The live file is written in one transaction, held from the first step
+            # to the last: an interrupted restore leaves the database as it was.
+            source.backup(
+                target,
+                pages=PAGES_PER_STEP,
+                progress=lambda status, remaining, total: progress.update(
+                    task, total=total * page_size, completed=(total - remaining) * page_size
+                ),
+            )
+            target.execute("PRAGMA journal_mode=WAL")
+    except sqlite3.Error as error:
+        raise SnapshotError(
+            f"could not write {live}: {error} (is the site still running? Stop it first)"
+        ) from None
 
 
 def _restore_postgresql(dump: Path, manifest: Manifest, console: Console) -> None:

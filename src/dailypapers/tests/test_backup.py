@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 import urllib.request
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -124,7 +125,7 @@ class RestoreTarget:
         if connection.vendor == "postgresql":
             with psycopg.connect(self.url) as db:
                 return db.execute(sql).fetchall()
-        with sqlite3.connect(self.data_dir / "dailypapers.sqlite3") as db:
+        with closing(sqlite3.connect(self.data_dir / "dailypapers.sqlite3")) as db:
             return db.execute(sql).fetchall()
 
     def drop(self) -> None:

@@ -1,6 +1,7 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from rich import filesize
 from rich.console import Console
 
 from dailypapers import snapshots
@@ -45,9 +46,9 @@ class Command(BaseCommand):
                 "with the snapshot, or sessions and emailed links break after a restore"
             )
         self.stdout.write(
-            f"Snapshot written: {snapshot.path} ({snapshot.size / 1e6:,.1f} MB, readable by "
-            f"its owner only)\n"
-            f"  database: {kind}, every write committed before {manifest.taken_at}\n"
+            f"Snapshot written: {snapshot.path} ({filesize.decimal(snapshot.size)}, readable "
+            "by its owner only)\n"
+            f"  database: {kind}, with every write committed before {manifest.taken()}\n"
             f"  secret key: {key}\n"
             f"  search index: not included; after a restore, "
             f"`{command_hint('index')}` rebuilds it from the database\n"

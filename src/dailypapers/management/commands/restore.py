@@ -33,7 +33,7 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from None
         kind = snapshots.KINDS[manifest.database]
         self.stdout.write(
-            f"{path}: a snapshot of a {kind} database as of {manifest.taken_at} "
+            f"{path}: a snapshot of a {kind} database as of {manifest.taken()} "
             f"(dailypapers {manifest.dailypapers})"
         )
         if not no_input:
