@@ -3,12 +3,15 @@
 import gzip
 import json
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,6 +24,7 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 
+from dailypapers.ingest.tests.stand_ins import ArxivStandIn, FakeHuggingFace
 from dailypapers.search import backends
 
 
@@ -105,6 +109,47 @@ class ExternalDatabase:
 
     def papers(self) -> int:
         return self.scalar("SELECT COUNT(*) FROM papers_paper")
+
+    @contextmanager
+    def serving(self, *serve_args, env: dict[str, str] | None = None) -> Iterator[str]:
+        """``dailypapers serve`` on a free port, answering; yields its base URL."""
+        port = free_port()
+        server = subprocess.Popen(
+            self.command("serve", "--port", port, "--no-indexer", *serve_args),
+            env={**self.env, **(env or {})},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_until_answering(url, server)
+            yield url
+        finally:
+            server.terminate()
+            server.communicate(timeout=30)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_answering(url: str, server: subprocess.Popen, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5):
+                return
+        except urllib.error.HTTPError:
+            return  # answering, if not with 200
+        except OSError:
+            if server.poll() is not None:
+                raise RuntimeError(f"serve stopped: {server.stdout.read()}") from None
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{url} did not answer in {timeout} s") from None
+            time.sleep(0.2)
 
 
 Reply = tuple[int, bytes, dict[str, str]]
@@ -221,6 +266,27 @@ def page(browser, live_server):
     tab = context.new_page()
     yield tab
     context.close()
+
+
+@pytest.fixture
+def hf_api(settings):
+    """A local Hugging Face serving daily lists (ingest/tests/stand_ins.py), no request delay."""
+    fake = FakeHuggingFace()
+    with canned_http_server(fake.reply) as server:
+        fake.url = settings.HF_API_URL = server.url
+        settings.HF_REQUEST_DELAY = 0
+        yield fake
+        fake.release.set()
+
+
+@pytest.fixture
+def arxiv_stand_in(settings):
+    """A local arXiv API that knows the papers a test gives it (ingest/tests/stand_ins.py)."""
+    fake = ArxivStandIn()
+    with canned_http_server(fake.reply) as server:
+        fake.url = settings.ARXIV_API_URL = f"{server.url}/api/query"
+        settings.ARXIV_REQUEST_DELAY = 0
+        yield fake
 
 
 @pytest.fixture(scope="module")

@@ -4,10 +4,13 @@ The default is a single-machine deployment: SQLite in ``$DAILYPAPERS_DATA_DIR``
 (``./data``). Set ``DATABASE_URL=postgres://…`` to use PostgreSQL instead.
 """
 
+import ipaddress
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 
 
@@ -22,8 +25,24 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def env_networks(name: str, default: str) -> list[str]:
+    """IP addresses or networks (gunicorn's syntax, ``*`` for any) from a comma-separated list."""
+    values = env_list(name, default)
+    for value in values:
+        if value == "*":
+            continue
+        try:
+            ipaddress.ip_network(value)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name}: {value!r} is not an IP address or network like 10.0.0.0/8"
+            ) from None
+    return values
+
+
 DATA_DIR = Path(os.environ.get("DAILYPAPERS_DATA_DIR", "data")).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+# The database, the secret key and the mail spool are the operator's alone.
+DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
 def _secret_key() -> str:
@@ -31,15 +50,57 @@ def _secret_key() -> str:
     if key := os.environ.get("SECRET_KEY"):
         return key
     key_file = DATA_DIR / "secret_key"
-    if not key_file.exists():
-        key_file.write_text(get_random_secret_key())
-        key_file.chmod(0o600)
+    try:
+        # Created readable by the owner only from the first byte, and by one process
+        # only: two workers starting together must not each write a key of their own.
+        descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(descriptor, "w") as key:
+            key.write(get_random_secret_key())
     return key_file.read_text().strip()
 
 
 SECRET_KEY = _secret_key()
 DEBUG = env_bool("DEBUG", False)
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
+
+# The site's public address. Links in emails are built from it, never from a
+# request's Host; its host is always allowed, and an https:// address turns on
+# what serving over HTTPS needs (below).
+BASE_URL = os.environ.get("DAILYPAPERS_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+_public = urlsplit(BASE_URL)
+if _public.scheme not in {"http", "https"} or not _public.hostname:
+    raise ImproperlyConfigured(
+        f"DAILYPAPERS_BASE_URL={BASE_URL!r} is not an address like https://papers.example.org"
+    )
+_public_host = f"[{_public.hostname}]" if ":" in _public.hostname else _public.hostname
+ALLOWED_HOSTS = list(
+    dict.fromkeys([*env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]"), _public_host])
+)
+# Forms posted from the public address pass the CSRF origin check even when the
+# proxy passes on another Host.
+CSRF_TRUSTED_ORIGINS = [f"{_public.scheme}://{_public.netloc}"]
+_https = _public.scheme == "https"
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _https
+# Plain-http requests are redirected to the public address, not to the Host they
+# came with: a health check on serve's own port gets a 301 unless it sends
+# X-Forwarded-Proto: https from a trusted proxy address.
+SECURE_SSL_REDIRECT = _https
+SECURE_SSL_HOST = _public.netloc if _https else None
+SECURE_HSTS_SECONDS = int(
+    os.environ.get("DAILYPAPERS_HSTS_SECONDS", 365 * 24 * 3600 if _https else 0)
+)
+# As `check --deploy` asks. Both concern the public host and its own subdomains
+# (*.papers.example.org), and "preload" is only consent: browsers preload a
+# domain its owner submitted to hstspreload.org, which takes no subdomains.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = True
+
+# Peers whose X-Forwarded-Proto says whether the client used https. gunicorn
+# (`dailypapers serve`) applies it: it sets the request's scheme from that header
+# for these peers only. SECURE_PROXY_SSL_HEADER stays unset on purpose: gunicorn
+# passes the header on from any peer, and Django would believe it from anyone.
+TRUSTED_PROXIES = env_networks("DAILYPAPERS_TRUSTED_PROXIES", "127.0.0.1,::1")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -49,6 +110,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    # Its app serves Swagger UI (/api/docs) from its own static files, not from a CDN.
+    "ninja",
     "dailypapers",
     "dailypapers.papers",
     "dailypapers.ingest",
@@ -140,17 +203,21 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "papers"
 LOGOUT_REDIRECT_URL = "papers"
 
-# Django's own names for the mail settings.
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
-EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+# Django's own names for the mail settings. Without EMAIL_HOST there is no mail
+# server to assume: emails are written as files to EMAIL_FILE_PATH, and `serve` says so.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if os.environ.get("EMAIL_HOST")
+    else "django.core.mail.backends.filebased.EmailBackend"
+)
+EMAIL_FILE_PATH = Path(os.environ.get("EMAIL_FILE_PATH", DATA_DIR / "mail"))
+EMAIL_HOST = os.environ.get("EMAIL_HOST") or "localhost"
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "dailypapers@localhost")
-# The site's public address, for links in emails (no request to take it from there).
-BASE_URL = os.environ.get("DAILYPAPERS_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # Sources. The arXiv endpoints are settings so tests can point them at local servers.
 ARXIV_OAI_URL = os.environ.get("DAILYPAPERS_ARXIV_OAI_URL", "https://oaipmh.arxiv.org/oai")
@@ -161,6 +228,18 @@ ARXIV_REQUEST_DELAY = float(os.environ.get("DAILYPAPERS_ARXIV_REQUEST_DELAY", "3
 HARVEST_SET = os.environ.get("DAILYPAPERS_HARVEST_SET", "cs")
 HARVEST_ON_EMPTY = env_bool("DAILYPAPERS_HARVEST_ON_EMPTY", False)
 HARVEST_DAYS = int(os.environ.get("DAILYPAPERS_HARVEST_DAYS", "3"))
+# Papers known only from a daily listing are fetched from arXiv this often by `serve`; 0: never.
+COMPLETE_PENDING_MINUTES = float(os.environ.get("DAILYPAPERS_COMPLETE_PENDING_MINUTES", "30"))
+# "New on arXiv" (/papers/new): archives (cs) or categories (cs.LG), comma-separated; the
+# harvested set's by default ("physics:hep-th" is category hep-th); empty for every category.
+NEW_CATEGORIES = env_list("DAILYPAPERS_NEW_CATEGORIES", HARVEST_SET.rpartition(":")[2])
+
+# Hugging Face's Daily Papers, mirrored by `sync-hf` (ingest/hf_daily.py); `serve` runs it
+# every day at SYNC_HF_TIME (in TIME_ZONE) when SYNC_HF is set.
+HF_API_URL = os.environ.get("DAILYPAPERS_HF_API_URL", "https://huggingface.co").rstrip("/")
+HF_REQUEST_DELAY = float(os.environ.get("DAILYPAPERS_HF_REQUEST_DELAY", "1"))
+SYNC_HF = env_bool("DAILYPAPERS_SYNC_HF", False)
+SYNC_HF_TIME = os.environ.get("DAILYPAPERS_SYNC_HF_TIME", "06:00")
 
 # Search: the embedded keyword index and the embedding cache live in the data dir.
 SEARCH_INDEX_DIR = Path(os.environ.get("DAILYPAPERS_INDEX_DIR", DATA_DIR / "index"))

@@ -20,6 +20,8 @@ urlpatterns = [
 FEEDS = [
     ("daily", "feeds/daily"),
     ("trending", "feeds/trending"),
+    ("new", "feeds/new"),
+    ("new-category", "feeds/new/<str:category>"),
     ("search", "feeds/search"),
     ("organization", "feeds/organizations/<slug:slug>"),
     ("author", "feeds/authors/<str:name>"),

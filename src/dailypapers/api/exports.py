@@ -34,7 +34,7 @@ def paper_bibtex(request: HttpRequest, arxiv_id: str) -> HttpResponse:
         arxiv_id = normalize_arxiv_id(arxiv_id)
     except InvalidArxivId as error:
         return HttpResponseBadRequest(str(error))
-    paper = get_object_or_404(Paper.objects.for_cards(), pk=arxiv_id)
+    paper = get_object_or_404(Paper.objects.visible().for_cards(), pk=arxiv_id)
     return _bibtex([paper], arxiv_id.replace("/", "-"))
 
 

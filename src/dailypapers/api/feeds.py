@@ -1,7 +1,7 @@
 """RSS 2.0 and Atom feeds of every list a reader may follow, with Django's syndication.
 
-Feeds: the daily list, trending, a search, an organization, an author and a
-user's upvotes, each at ``/feeds/…​.rss`` and ``/feeds/…​.atom``.
+Feeds: the daily list, trending, new on arXiv, a search, an organization, an
+author and a user's upvotes, each at ``/feeds/…​.rss`` and ``/feeds/…​.atom``.
 """
 
 from dataclasses import dataclass
@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 
+from dailypapers.papers import announcements
 from dailypapers.papers.collections import (
     author_papers,
     organization_papers,
@@ -27,6 +28,8 @@ from dailypapers.papers.trending import trending_paper_ids
 from dailypapers.search.service import search
 
 ITEMS = 50
+# A "new" feed holds the whole day, as arXiv's does (a busy day in cs is about a thousand).
+NEW_ITEMS = 2000
 
 
 @dataclass
@@ -66,6 +69,21 @@ def _search(request: HttpRequest) -> Channel:
         f"/papers?{urlencode({'q': query})}",
         f"Newest papers matching the search “{query}”.",
         [(hit.paper, hit.paper.published) for hit in hits],
+    )
+
+
+def _new(request: HttpRequest, category: str = "") -> Channel:
+    try:
+        categories, shown = announcements.chosen_categories(category)
+    except announcements.InvalidCategory as error:
+        raise Http404(str(error)) from None
+    day = announcements.newest_day(categories, timezone.localdate())
+    papers = announcements.announced_on(day, categories)[:NEW_ITEMS] if day else []
+    return Channel(
+        f"New on arXiv in {shown}",
+        f"/papers/new/{category}" if category else "/papers/new",
+        f"What arXiv announced in {shown} on its latest day, most upvoted first.",
+        [(paper, paper.published) for paper in papers],
     )
 
 
@@ -110,6 +128,8 @@ CHANNELS = {
     "organization": _organization,
     "author": _author,
     "upvotes": _upvotes,
+    "new": _new,
+    "new-category": _new,
 }
 
 

@@ -110,18 +110,24 @@ def daily_item(paper: Paper, listing: DailyListing | None) -> dict:
         _paper_links(paper),
         listing.date if listing else None,
         submitter(listing),
+        paper.comment_count,
     )
 
 
-def _daily_item(fields: dict, links: dict, listed_on: date | None, by: dict | None) -> dict:
+def _daily_item(
+    fields: dict, links: dict, listed_on: date | None, by: dict | None, comments: int
+) -> dict:
     return {
         "paper": {**fields, **links},
         "publishedAt": iso(listed_on) if listed_on else fields["publishedAt"],
         "title": fields["title"],
         "summary": fields["summary"],
         "thumbnail": None,
-        "numComments": 0,
+        "numComments": comments,
         "submittedBy": by,
+        # Also here for the official client, which reads the top-level publishedAt
+        # as the arXiv date when the paper's own is unknown, and then this.
+        "submittedOnDailyAt": iso(listed_on) if listed_on else None,
         "isAuthorParticipating": False,
         **links,
     }
@@ -134,6 +140,7 @@ _ROW = (
     "abstract",
     "published",
     "upvotes",
+    "comment_count",
     "project_page",
     "github_repo",
     "organization__slug",
@@ -197,6 +204,7 @@ def daily_items(arxiv_ids: list[str]) -> list[dict]:
             abstract,
             published,
             upvotes,
+            comments,
             project_page,
             github_repo,
             org_slug,
@@ -216,7 +224,7 @@ def daily_items(arxiv_ids: list[str]) -> list[dict]:
             arxiv_id, _authors(arxiv_id, names[arxiv_id]), published, title, abstract, upvotes
         )
         links = _links(_organization(org_slug, org_name, org_avatar_url), project_page, github_repo)
-        items.append(_daily_item(fields, links, listed_on, by))
+        items.append(_daily_item(fields, links, listed_on, by, comments))
     return items
 
 
@@ -224,7 +232,7 @@ def paper_info(paper: Paper, listing: DailyListing | None) -> dict:
     """The flat object of /api/papers/{id}."""
     return {
         **paper_fields(paper),
-        "numComments": 0,
+        "numComments": paper.comment_count,
         "submittedOnDailyAt": iso(listing.date) if listing else None,
         "submittedOnDailyBy": submitter(listing),
         **_paper_links(paper),

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from dailypapers.web.page_cache import serve_shared
+from dailypapers.web.page_cache import serve_shared, shared_key
 
 SHARED_PATHS = ("/api/daily_papers", "/api/papers/")
 
@@ -21,10 +21,12 @@ class SharedReadAnswers:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        key = shared_key(request, "api")
         if (
             request.method != "GET"
             or not request.path.startswith(SHARED_PATHS)
             or "Authorization" in request.headers
+            or key is None
         ):
             return self.get_response(request)
-        return serve_shared(f"api:{request.get_full_path()}", lambda: self.get_response(request))
+        return serve_shared(key, lambda: self.get_response(request))

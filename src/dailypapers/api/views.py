@@ -9,7 +9,7 @@ from typing import Any, Literal
 import orjson
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from ninja import Field, NinjaAPI, Path, Query, Schema, Status
+from ninja import Field, NinjaAPI, Path, Query, Schema, Status, Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.renderers import JSONRenderer
 from ninja.security import HttpBearer
@@ -45,6 +45,8 @@ api = NinjaAPI(
     version="1",
     description="Hugging Face-compatible papers API of a dailypapers site.",
     renderer=OrjsonRenderer(),
+    # No badge from swagger.io's online validator: the docs page loads nothing from outside.
+    docs=Swagger(settings={"validatorUrl": None}),
 )
 
 # An arXiv id in a path: new style, or old style with its archive ("hep-th/9901001").

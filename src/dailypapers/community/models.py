@@ -60,8 +60,16 @@ class ApiToken(models.Model):
         return f"{self.user} …{self.hint} {self.name}".strip()
 
 
+class CommentQuerySet(models.QuerySet):
+    def visible(self) -> "CommentQuerySet":
+        """Comments on papers that are not hidden (Paper.objects.visible()'s rule)."""
+        return self.filter(paper__is_hidden=False)
+
+
 class Comment(models.Model):
     """A comment on a paper, in Markdown; removing one keeps the row and hides its body."""
+
+    objects = CommentQuerySet.as_manager()
 
     paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="comments")
     author = models.ForeignKey(

@@ -10,7 +10,7 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from dailypapers.papers.models import Organization, Paper
@@ -161,10 +161,16 @@ def link_to_organization(user, paper: Paper, organization: Organization | None) 
     mine = member_organizations(user)
     if organization is not None and not mine.filter(pk=organization.pk).exists():
         raise PermissionDenied(f"You are not a member of {organization.name}.")
-    if paper.organization_id is not None and not mine.filter(pk=paper.organization_id).exists():
-        raise PermissionDenied(
-            f"This paper belongs to {paper.organization.name}; only its members can change that."
-        )
+    # The rule is part of the UPDATE itself, so that a link made by another
+    # organization's member a moment ago is not overwritten by a stale check.
+    ours_or_none = Q(organization__isnull=True) | Q(organization__in=mine)
     # changed_at tells the search index to pick up the new organization filter.
-    Paper.objects.filter(pk=paper.pk).update(organization=organization, changed_at=timezone.now())
+    changed = Paper.objects.filter(ours_or_none, pk=paper.pk).update(
+        organization=organization, changed_at=timezone.now()
+    )
+    if not changed:
+        owner = Paper.objects.filter(pk=paper.pk).values_list("organization__name", flat=True)
+        raise PermissionDenied(
+            f"This paper belongs to {owner.first()}; only its members can change that."
+        )
     paper.organization = organization

@@ -32,11 +32,7 @@ urlpatterns = [
     ),
     path(
         "accounts/password_reset/",
-        auth.PasswordResetView.as_view(
-            template_name="community/password_reset_form.html",
-            email_template_name="community/password_reset_email.txt",
-            subject_template_name="community/password_reset_subject.txt",
-        ),
+        accounts.PasswordResetView.as_view(),
         name="password_reset",
     ),
     path(

@@ -20,6 +20,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from dailypapers import mail
 from dailypapers.papers.models import Author, Organization
 
 from . import throttle, tokens
@@ -93,7 +94,10 @@ def absolute_url(path: str) -> str:
 def request_subscription(
     email: str, follows: list[tuple[str, str]], *, client: str, user=None
 ) -> None:
-    """Mail ``email`` a confirmation link, within the rate limits, or raise RateLimited.
+    """Mail ``email`` a confirmation link, within the rate limits.
+
+    Raises RateLimited, or mail.MailUnavailable when the link could not be sent
+    (the request stays as it was: asking again sends it).
 
     ``email`` and ``follows`` are already clean; ``client`` is the throttle key
     of the requester's network.
@@ -124,7 +128,12 @@ def request_subscription(
             "days": settings.DIGEST_CONFIRM_MAX_AGE_DAYS,
         },
     )
-    EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [email]).send()
+    try:
+        mail.send(EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [email]))
+    except mail.MailUnavailable:
+        # Nothing reached the address, so asking again must not count against it.
+        throttle.give_back(throttle.address_key(email), settings.DIGEST_RATE_PER_ADDRESS)
+        raise
 
 
 def confirm(token: str) -> tuple[Subscription, bool]:

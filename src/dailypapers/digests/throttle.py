@@ -13,6 +13,8 @@ import re
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import F
+from django.db.models.functions import Least
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -44,6 +46,12 @@ def allow(key: str, rate: str, now: datetime | None = None) -> bool:
         bucket.updated_at = now
         bucket.save(update_fields=["tokens", "updated_at"])
     return allowed
+
+
+def give_back(key: str, rate: str) -> None:
+    """Return the token a request took, when what it asked for did not happen."""
+    capacity, _ = parse_rate(rate)
+    Throttle.objects.filter(key=key).update(tokens=Least(F("tokens") + 1.0, float(capacity)))
 
 
 def address_key(email: str) -> str:

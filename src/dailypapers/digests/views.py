@@ -9,6 +9,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from dailypapers import mail
+
 from . import subscriptions, throttle, tokens
 from .forms import PreferencesForm, SubscribeForm
 from .models import Subscription
@@ -40,6 +42,10 @@ def subscribe(request: HttpRequest) -> HttpResponse:
     except subscriptions.RateLimited as error:
         form.add_error(None, str(error))
         return render(request, "digests/subscribe.html", {"form": form}, status=429)
+    except mail.MailUnavailable as error:
+        # The form keeps what was typed: pressing Subscribe again re-sends the link.
+        form.add_error(None, str(error))
+        return render(request, "digests/subscribe.html", {"form": form}, status=503)
     messages.success(
         request,
         f"Almost done: we sent a confirmation link to {form.cleaned_data['email']}. "

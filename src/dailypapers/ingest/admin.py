@@ -1,12 +1,23 @@
 from django.contrib import admin
 
-from .models import HarvestCheckpoint
+from .models import HarvestCheckpoint, HFSyncCheckpoint, SourceStatus
+
+
+class WrittenByCommands(admin.ModelAdmin):
+    """Read-only: the ingest commands alone write these."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(HarvestCheckpoint)
-class HarvestCheckpointAdmin(admin.ModelAdmin):
-    """Read-only: checkpoints are written by ``dailypapers harvest`` alone."""
-
+class HarvestCheckpointAdmin(WrittenByCommands):
     list_display = [
         "set_spec",
         "metadata_prefix",
@@ -18,11 +29,20 @@ class HarvestCheckpointAdmin(admin.ModelAdmin):
     ]
     list_filter = ["finished", "set_spec", "metadata_prefix"]
 
-    def has_add_permission(self, request) -> bool:
-        return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
+@admin.register(HFSyncCheckpoint)
+class HFSyncCheckpointAdmin(WrittenByCommands):
+    list_display = [
+        "from_date",
+        "until_date",
+        "last_day",
+        "settled_through",
+        "finished",
+        "updated_at",
+    ]
+    list_filter = ["finished"]
 
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+
+@admin.register(SourceStatus)
+class SourceStatusAdmin(WrittenByCommands):
+    list_display = ["source", "succeeded_at", "failed_at", "error"]

@@ -52,7 +52,8 @@ def to_record(result: arxiv.Result) -> PaperRecord:
     )
 
 
-def _client() -> arxiv.Client:
+def arxiv_client() -> arxiv.Client:
+    """A client for ``fetch_papers``: one client spaces all its requests by the delay."""
     client = arxiv.Client(
         page_size=BATCH_SIZE, delay_seconds=settings.ARXIV_REQUEST_DELAY, num_retries=3
     )
@@ -61,19 +62,21 @@ def _client() -> arxiv.Client:
     return client
 
 
-def _reason(error: Exception) -> Exception:
+def why_unreachable(error: Exception) -> Exception:
     """requests wraps urllib3's error, whose ``reason`` (refused, unresolved…) is what matters."""
     wrapped = error.args[0] if error.args else None
     return getattr(wrapped, "reason", None) or error
 
 
-def fetch_papers(ids: Sequence[str]) -> Iterator[FetchedBatch]:
+def fetch_papers(ids: Sequence[str], client: arxiv.Client | None = None) -> Iterator[FetchedBatch]:
     """Fetch the latest version of each paper (ids without version), one batch at a time.
 
     Yields each batch as soon as it arrives, so callers can store it before the
     next request. Raises ArxivUnavailable when a request fails after the retries.
+    Callers that fetch again and again pass the same ``client``, which keeps its
+    requests ``ARXIV_REQUEST_DELAY`` apart.
     """
-    client = _client()
+    client = client or arxiv_client()
     for start in range(0, len(ids), BATCH_SIZE):
         batch = FetchedBatch(ids=ids[start : start + BATCH_SIZE])
         search = arxiv.Search(id_list=list(batch.ids), max_results=len(batch.ids))
@@ -84,8 +87,9 @@ def fetch_papers(ids: Sequence[str]) -> Iterator[FetchedBatch]:
                 f"the arXiv API at {settings.ARXIV_API_URL} answered HTTP {error.status}"
             ) from error
         except (arxiv.ArxivError, requests.RequestException) as error:
+            reason = why_unreachable(error)
             raise ArxivUnavailable(
-                f"cannot fetch from the arXiv API at {settings.ARXIV_API_URL}: {_reason(error)}"
+                f"cannot fetch from the arXiv API at {settings.ARXIV_API_URL}: {reason}"
             ) from error
         returned = set()
         for result in results:

@@ -1,6 +1,7 @@
 """What the importers remember between runs."""
 
 from django.db import models
+from django.utils import timezone
 
 
 class HarvestCheckpoint(models.Model):
@@ -31,3 +32,69 @@ class HarvestCheckpoint(models.Model):
             f"{self.set_spec or 'all sets'} ({self.metadata_prefix}) from {self.from_date}"
             f"{until}: {state}"
         )
+
+
+class HFSyncCheckpoint(models.Model):
+    """How far one ``sync-hf`` run got through its days.
+
+    A run is identified by its arguments (from, until); running the same command
+    again resumes the unfinished run after its last stored day. A day still open
+    on Hugging Face (today, in UTC) is stored but not settled: the next sync
+    without --from fetches it again, complete.
+    """
+
+    from_date = models.DateField()
+    # None: up to the day the sync runs.
+    until_date = models.DateField(null=True, blank=True)
+    last_day = models.DateField(null=True, blank=True)
+    # The last day stored after Hugging Face had closed it.
+    settled_through = models.DateField(null=True, blank=True)
+    finished = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at"]
+        verbose_name = "Hugging Face sync checkpoint"
+
+    def __str__(self) -> str:
+        until = f" until {self.until_date}" if self.until_date else ""
+        state = "finished" if self.finished else f"unfinished, at {self.last_day or 'start'}"
+        return f"Hugging Face from {self.from_date}{until}: {state}"
+
+
+class SourceStatus(models.Model):
+    """Whether the last attempt to fetch from a source worked, for the operator and empty pages."""
+
+    class Source(models.TextChoices):
+        ARXIV_OAI = "arxiv-oai", "arXiv (OAI-PMH harvest)"
+        ARXIV_API = "arxiv-api", "the arXiv API"
+        HF = "hf", "Hugging Face Daily Papers"
+
+    source = models.CharField(max_length=20, choices=Source.choices, unique=True)
+    succeeded_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name_plural = "source statuses"
+
+    def __str__(self) -> str:
+        return f"{self.get_source_display()}: {'failing' if self.is_failing else 'ok'}"
+
+    @property
+    def is_failing(self) -> bool:
+        return self.failed_at is not None and (
+            self.succeeded_at is None or self.failed_at > self.succeeded_at
+        )
+
+    @classmethod
+    def record(cls, source: "SourceStatus.Source", error: str = "") -> None:
+        """Note an attempt: failed with ``error``, or succeeded when it is empty."""
+        field = "failed_at" if error else "succeeded_at"
+        cls.objects.update_or_create(
+            source=source, defaults={field: timezone.now(), "error": error}
+        )
+
+    @classmethod
+    def failing(cls) -> list["SourceStatus"]:
+        return [status for status in cls.objects.order_by("source") if status.is_failing]

@@ -1,8 +1,10 @@
 """How every importer talks to the operator: one progress bar style, one summary line."""
 
+import argparse
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 
 from rich.console import Console
 from rich.progress import (
@@ -37,8 +39,17 @@ def count_progress(console: Console) -> Progress:
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
+        TimeRemainingColumn(),
         console=console,
     )
+
+
+def iso_date(text: str) -> date:
+    """An argparse type for ``--from`` and ``--until``."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
 def summary(label: str, counts: UpsertCounts) -> str:

@@ -1,14 +1,22 @@
-"""The paper lists beyond the daily list: an organization's, an author's, a user's.
+"""The paper lists beyond the daily list: an organization's, an author's, a user's;
+and the list of organizations.
 
 Pages, feeds and exports all read these lists from here, so each is one query shape.
 """
 
-from django.db.models import F, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 
 from .models import Author, DailyListing, Organization, Paper
 
 NEWEST_FIRST = ("-published", "arxiv_id")
 MOST_UPVOTED_FIRST = ("-upvotes", "-published", "arxiv_id")
+
+
+def organizations_by_paper_count() -> QuerySet:
+    """Every organization with its ``paper_count`` (visible papers), most papers first."""
+    return Organization.objects.annotate(
+        paper_count=Count("papers", filter=Q(papers__is_hidden=False))
+    ).order_by("-paper_count", "name", "slug")
 
 
 def organization_papers(org: Organization, *, newest_first: bool = False) -> QuerySet:

@@ -221,6 +221,7 @@ def similar(paper: Paper, limit: int = 10) -> list[Paper]:
     vector = vectors.vector_of(paper.arxiv_id)
     if vector is None:
         return []
-    found = [pid for pid, _ in vectors.search(vector, limit + 1) if pid != paper.arxiv_id]
-    papers = Paper.objects.in_bulk(found[:limit])
-    return [papers[pid] for pid in found[:limit] if pid in papers]
+    # Room for hidden neighbours, which are left out.
+    found = [pid for pid, _ in vectors.search(vector, 2 * limit + 1) if pid != paper.arxiv_id]
+    papers = Paper.objects.visible().in_bulk(found)
+    return [papers[pid] for pid in found if pid in papers][:limit]

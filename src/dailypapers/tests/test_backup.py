@@ -10,18 +10,17 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest
 from django.db import connection
 
 from dailypapers import snapshots
-from dailypapers.conftest import ExternalDatabase
-from dailypapers.tests.test_serve import free_port
+from dailypapers.conftest import ExternalDatabase, free_port
 
 CLIENTS = 6
 # With abstracts of ~4 kB, the database is a few hundred pages more than one
@@ -65,10 +64,10 @@ class Vote:
 
 
 def upvote_until_stopped(
-    port: int, username: str, token: str, ids: list[str], stop: threading.Event, votes: list
+    url: str, username: str, token: str, ids: list[str], stop: threading.Event, votes: list
 ) -> None:
     """Upvote every paper in ``ids`` through the API, recording when each was answered."""
-    client = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    client = http.client.HTTPConnection(urlsplit(url).netloc, timeout=60)
     try:
         for arxiv_id in ids:
             if stop.is_set():
@@ -84,20 +83,6 @@ def upvote_until_stopped(
             votes.append(Vote(username, arxiv_id, sent, time.monotonic(), response.status))
     finally:
         client.close()
-
-
-def wait_until_serving(port: int, server: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            with urllib.request.urlopen(
-                f"http://127.0.0.1:{port}/api/papers/2403.00001", timeout=5
-            ):
-                return
-        except OSError:
-            assert server.poll() is None, server.stdout.read()
-            assert time.monotonic() < deadline, "serve did not answer in time"
-            time.sleep(0.2)
 
 
 class RestoreTarget:
@@ -140,40 +125,30 @@ def test_restore_has_every_upvote_committed_before_the_backup_started(tmp_path):
     made = site.run("shell", "-c", SETUP)
     assert made.returncode == 0, made.stderr
     catalog = json.loads(made.stdout.splitlines()[-1])
-    port = free_port()
-    server = subprocess.Popen(
-        site.command("serve", "--port", port, "--workers", 2, "--threads", 4, "--no-indexer"),
-        env=site.env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
     votes: list[Vote] = []
     stop = threading.Event()
-    clients = [
-        threading.Thread(
-            target=upvote_until_stopped,
-            args=(port, username, token, random.sample(catalog["ids"], PAPERS), stop, votes),
-        )
-        for username, token in catalog["tokens"].items()
-    ]
     snapshot = tmp_path / "snapshot.tar"
-    try:
-        wait_until_serving(port, server)
-        for client in clients:
-            client.start()
-        while len(votes) < 100:
-            time.sleep(0.05)
-        backup_started = time.monotonic()
-        backup = site.run("backup", snapshot)
-        backup_ended = time.monotonic()
-        time.sleep(0.5)  # and the upvotes go on after it
-    finally:
-        stop.set()
-        for client in clients:
-            client.join(timeout=120)
-        server.terminate()
-        server.communicate(timeout=60)
+    with site.serving("--workers", 2, "--threads", 4) as url:
+        clients = [
+            threading.Thread(
+                target=upvote_until_stopped,
+                args=(url, username, token, random.sample(catalog["ids"], PAPERS), stop, votes),
+            )
+            for username, token in catalog["tokens"].items()
+        ]
+        try:
+            for client in clients:
+                client.start()
+            while len(votes) < 100:
+                time.sleep(0.05)
+            backup_started = time.monotonic()
+            backup = site.run("backup", snapshot)
+            backup_ended = time.monotonic()
+            time.sleep(0.5)  # and the upvotes go on after it
+        finally:
+            stop.set()
+            for client in clients:
+                client.join(timeout=120)
     assert backup.returncode == 0, backup.stderr
     assert "search index: not included" in backup.stdout
     assert {vote.status for vote in votes} == {200}

@@ -1,17 +1,30 @@
 """``dailypapers serve``: migrates, serves, and helps when the catalog is empty."""
 
+import re
 import socket
 import subprocess
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
 from io import StringIO
+from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from dailypapers.conftest import ExternalDatabase
+from dailypapers.conftest import ExternalDatabase, arxiv_row, canned_http_server
+from dailypapers.ingest.hf_daily import hf_today
+from dailypapers.ingest.tests.stand_ins import (
+    closed_port_url,
+    hf_row,
+    stand_in_environment,
+)
 from dailypapers.management.commands import serve
 from dailypapers.management.commands.serve import Command as Serve
+from dailypapers.papers.models import Paper
 
 
 def free_port() -> int:
@@ -20,34 +33,65 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.mark.django_db(transaction=True)
-def test_serve_migrates_and_answers_on_the_given_port(tmp_path):
-    db = ExternalDatabase(tmp_path, migrate=False)
+@contextmanager
+def serving(db: ExternalDatabase, *options: str) -> Iterator[tuple[int, list[str]]]:
+    """`dailypapers serve` on a free port, once it answers; then the port and its output."""
     port = free_port()
     server = subprocess.Popen(
-        db.command("serve", "--port", port, "--workers", 1),
+        db.command("serve", "--port", port, "--workers", 1, *options),
         env=db.env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
+    output: list[str] = []
     try:
         deadline = time.monotonic() + 60
         while True:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
-                    page = response.read().decode()
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).close()
                 break
             except OSError:
                 assert server.poll() is None, server.stdout.read()
                 assert time.monotonic() < deadline, "serve did not answer in time"
                 time.sleep(0.2)
+        yield port, output
     finally:
         server.terminate()
-        output = server.communicate(timeout=30)[0]
+        output.append(server.communicate(timeout=30)[0])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_serve_migrates_and_answers_on_the_given_port(tmp_path):
+    db = ExternalDatabase(tmp_path, migrate=False)
+    with (
+        serving(db) as (port, output),
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response,
+    ):
+        page = response.read().decode()
     assert response.status == 200
     assert "dailypapers import" in page  # the empty catalog says how to fill it
-    assert "The catalog is empty" in output and "dailypapers harvest --from" in output
+    assert "The catalog is empty" in output[0] and "dailypapers harvest --from" in output[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_a_mail_server_emails_are_files_in_the_data_dir_and_serve_says_so(tmp_path):
+    db = ExternalDatabase(tmp_path)
+    for name in ["EMAIL_HOST", "EMAIL_BACKEND", "EMAIL_FILE_PATH"]:
+        db.env.pop(name, None)
+    mail_dir = tmp_path / "data" / "mail"
+    with serving(db, "--no-indexer") as (port, output):
+        browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+        form = browser.open(f"http://127.0.0.1:{port}/digests/", timeout=5).read().decode()
+        csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form)[1]
+        body = urlencode({"csrfmiddlewaretoken": csrf, "email": "ada@example.org"}).encode()
+        with browser.open(f"http://127.0.0.1:{port}/digests/", body, timeout=30) as answer:
+            assert answer.status == 200  # after the redirect to the form, with a message
+            assert "we sent a confirmation link to ada@example.org" in answer.read().decode()
+    assert f"emails are written to files in {mail_dir}" in output[0]
+    [written] = mail_dir.iterdir()
+    message = written.read_text()
+    assert "To: ada@example.org" in message and "/digests/confirm/" in message
 
 
 @pytest.mark.django_db
@@ -61,17 +105,92 @@ def test_empty_catalog_offers_a_harvest_when_not_configured_to_run_it(settings):
 
 
 @pytest.mark.django_db
-def test_offline_first_start_says_what_failed_and_how_to_import(settings):
+def test_offline_first_start_says_what_failed_and_how_to_import(settings, client):
     settings.HARVEST_ON_EMPTY = True
     settings.ARXIV_REQUEST_DELAY = 0
-    with socket.socket() as sock:  # a port nobody listens on
-        sock.bind(("127.0.0.1", 0))
-        settings.ARXIV_OAI_URL = f"http://127.0.0.1:{sock.getsockname()[1]}/oai"
+    settings.ARXIV_OAI_URL = f"{closed_port_url()}/oai"
+    settings.HF_API_URL = closed_port_url()
     command = Serve(stdout=StringIO(), stderr=StringIO())
     command.offer_first_content()
     err = command.stderr._out.getvalue()
-    assert "Could not harvest arXiv" in err and "127.0.0.1" in err
+    assert "Could not harvest arXiv" in err and settings.ARXIV_OAI_URL in err
+    assert "Could not sync Hugging Face's daily papers" in err and settings.HF_API_URL in err
     assert "dailypapers import" in err
+    assert "dailypapers harvest --from" in err and "dailypapers sync-hf --from" in err
+    # The empty pages say the same to whoever opens the site.
+    for page in ("/papers", "/papers/new"):
+        html = client.get(page).content.decode()
+        assert "Fetching from arXiv (OAI-PMH harvest) failed" in html
+        assert "Fetching from Hugging Face Daily Papers failed" in html
+        assert settings.HF_API_URL in html and "dailypapers harvest --from" in html
+
+
+@pytest.mark.django_db
+def test_first_start_harvests_arxiv_and_syncs_hugging_face_so_both_lists_have_content(
+    settings, client, hf_api, arxiv_stand_in
+):
+    settings.HARVEST_ON_EMPTY = True
+    yesterday = hf_today() - timedelta(days=1)
+    hf_api.add([hf_row("2403.00001", str(yesterday), title="Listed Yesterday", upvotes=12)])
+    arxiv_stand_in.papers["2403.00001"] = arxiv_row("2403.00001", title="Listed Yesterday")
+    last_page = (Path(__file__).parents[1] / "ingest/tests/oai/list_records_3.xml").read_bytes()
+    with canned_http_server(lambda query: (200, last_page, {"Content-Type": "text/xml"})) as oai:
+        settings.ARXIV_OAI_URL = f"{oai.url}/oai"
+        command = Serve(stdout=StringIO(), stderr=StringIO())
+        command.offer_first_content()
+
+    assert command.stderr._out.getvalue() == ""
+    since = date.today() - timedelta(days=settings.HARVEST_DAYS)
+    assert oai.requests[0]["from"] == str(since)
+    assert hf_api.requests[0] == (str(since), 0)
+    daily = client.get("/papers").content.decode()
+    assert "Listed Yesterday" in daily
+    new = client.get("/papers/new").content.decode()
+    assert 'class="card"' in new
+    assert Paper.objects.filter(pk__in=["2401.00005", "2401.00006", "2403.00001"]).count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_serve_syncs_hugging_face_daily_and_completes_pending_papers_in_the_background(
+    tmp_path, settings, hf_api, arxiv_stand_in
+):
+    yesterday = str(hf_today() - timedelta(days=1))
+    hf_api.add([hf_row(f"2403.0000{n}", yesterday) for n in (1, 2)])
+    arxiv_stand_in.down = True
+    db = ExternalDatabase(tmp_path)
+    db.env |= stand_in_environment(settings) | {
+        "DAILYPAPERS_SYNC_HF": "1",
+        "DAILYPAPERS_SYNC_HF_TIME": "00:00",  # passed today: the sync runs at start
+        "DAILYPAPERS_COMPLETE_PENDING_MINUTES": "0.01",
+    }
+    server = subprocess.Popen(
+        db.command("serve", "--port", free_port(), "--workers", 1, "--no-indexer"),
+        env=db.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    listed = "SELECT COUNT(*) FROM papers_dailylisting"
+    pending = "SELECT COUNT(*) FROM papers_paper WHERE version = 0"
+    try:
+        deadline = time.monotonic() + 180
+        while db.scalar(listed) < 2:
+            assert server.poll() is None, server.stdout.read()
+            assert time.monotonic() < deadline, "the daily sync did not run"
+            time.sleep(0.2)
+        assert db.scalar(pending) == 2  # arXiv is down: listed, waiting for their metadata
+        for n in (1, 2):
+            arxiv_stand_in.papers[f"2403.0000{n}"] = arxiv_row(f"2403.0000{n}")
+        arxiv_stand_in.down = False
+        while db.scalar(pending):
+            assert server.poll() is None, server.stdout.read()
+            assert time.monotonic() < deadline, "the pending papers were not completed"
+            time.sleep(0.2)
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=60)[0]
+    assert "sync-hf: Hugging Face's daily papers every day at 00:00" in output
+    assert "2 pending papers completed from arXiv" in output
 
 
 @pytest.mark.django_db
@@ -81,6 +200,7 @@ def test_web_workers_get_one_thread_for_the_embedding_model_and_blas(settings, m
     what a search costs."""
     settings.EMBEDDING_THREADS = 2
     settings.DIGEST_TIME = ""
+    settings.SYNC_HF, settings.COMPLETE_PENDING_MINUTES = False, 0
     started = {}
 
     class Gunicorn:

@@ -1,15 +1,19 @@
 """Error pages: readable HTML for people, JSON for the API's paths."""
 
-from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 HEADINGS = {400: "Bad request", 403: "Forbidden", 404: "Page not found"}
+# The views raise these very classes with a message written for the visitor. Django's
+# own subclasses describe internals: Resolver404 carries the URL configuration,
+# DisallowedHost the ALLOWED_HOSTS advice.
+MESSAGES_FOR_VISITORS = (Http404, PermissionDenied, BadRequest, SuspiciousOperation)
 
 
 def _error(request: HttpRequest, status: int, exception: Exception | None) -> HttpResponse:
-    # Http404 and SuspiciousOperation messages are written for the visitor by the views.
-    message = str(exception) if exception and exception.args else HEADINGS[status]
+    written_for_visitor = type(exception) in MESSAGES_FOR_VISITORS and exception.args
+    message = str(exception) if written_for_visitor else HEADINGS[status]
     if request.path.startswith("/api/"):
         return JsonResponse({"error": message}, status=status)
     context = {"heading": HEADINGS[status], "message": message}

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -35,12 +36,45 @@ STALE_FACTOR = 10
 # What a shared answer keeps of the original response's headers.
 KEPT_HEADERS = ("Content-Type", "Link")
 
+# The query parameters that shared pages and API answers read. Any other one
+# cannot change the answer, but would make each URL a new entry (a loop of
+# ?x=1, ?x=2, … would push every useful answer out): such requests are
+# answered afresh and not stored.
+SHARED_PARAMETERS = frozenset(
+    {
+        "q",
+        "category",
+        "organization",
+        "published_from",
+        "published_until",
+        "sort",
+        "p",
+        "date",
+        "week",
+        "month",
+        "submitter",
+        "limit",
+    }
+)
+
 
 @dataclass
 class SharedResponse:
     content: bytes
     headers: dict[str, str]
     fresh_until: float
+
+
+def shared_key(request: HttpRequest, *variant: str) -> str | None:
+    """What ``request``'s answer is shared under; None when no shared answer may serve it.
+
+    Parameters in any order share one answer. A parameter that no shared answer
+    reads, or one given twice, makes the request unshared.
+    """
+    query = request.GET
+    if not set(query) <= SHARED_PARAMETERS or any(len(query.getlist(k)) > 1 for k in query):
+        return None
+    return ":".join([*variant, request.path, urlencode(sorted(query.items()))])
 
 
 def cache_key(key: str) -> str:
@@ -109,11 +143,14 @@ def shared_with_anonymous_readers(view: Callable[..., HttpResponse]) -> Callable
             return content.replace(CSRF_PLACEHOLDER.encode(), get_token(request).encode())
 
         # htmx asks for fragments of the same URL: they are other pages.
-        key = "page:{}:{}:{}".format(
+        key = shared_key(
+            request,
+            "page",
             request.headers.get("HX-Request", ""),
             request.headers.get("HX-Target", ""),
-            request.get_full_path(),
         )
+        if key is None:
+            return view(request, *args, **kwargs)
         return serve_shared(key, render, with_token)
 
     return serve

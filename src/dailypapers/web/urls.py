@@ -10,13 +10,17 @@ from . import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("papers", views.papers, name="papers"),
     path("papers/date", views.pick_date, name="papers-pick-date"),
     path("papers/date/<str:day>", views.papers_of_day, name="papers-date"),
     path("papers/week/<str:week>", views.papers_of_week, name="papers-week"),
     path("papers/month/<str:month>", views.papers_of_month, name="papers-month"),
     path("papers/trending", views.trending, name="papers-trending"),
+    path("papers/new", views.new_papers, name="papers-new"),
+    path("papers/new/<str:category>", views.new_papers, name="papers-new-category"),
     path("papers/submit", views.submit, name="papers-submit"),
+    path("organizations", views.organizations, name="organizations"),
     path("organizations/<slug:slug>", views.organization, name="organization"),
     path("authors/<str:name>", views.author, name="author"),
     path("users/<str:username>", views.profile, name="profile"),

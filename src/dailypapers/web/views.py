@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -21,10 +22,13 @@ from django.views.decorators.http import require_POST
 from dailypapers.cli import command_hint
 from dailypapers.community.services import verified_author_ids
 from dailypapers.ingest.arxiv_api import ArxivUnavailable, NotOnArxiv, add_paper_from_arxiv
+from dailypapers.ingest.models import SourceStatus
+from dailypapers.papers import announcements
 from dailypapers.papers.arxiv_ids import InvalidArxivId, normalize_arxiv_id
 from dailypapers.papers.collections import (
     author_papers,
     organization_papers,
+    organizations_by_paper_count,
     papers_in_order,
     submitted_listings,
     upvoted_papers,
@@ -52,6 +56,8 @@ from .forms import SearchForm, SubmitForm
 from .page_cache import shared_with_anonymous_readers
 
 PAGE_SIZE = 30
+# Organizations are one line each: a page holds more of them than of cards.
+ORGANIZATIONS_PER_PAGE = 100
 # Deeper than anyone pages by hand; beyond it a page number is a mistake or a crawler.
 MAX_PAGE = 1000
 SORTS = {"upvotes": "trending", "date": "publishedAt"}
@@ -115,6 +121,11 @@ def home(request: HttpRequest) -> HttpResponse:
     return redirect("papers")
 
 
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers and feed readers ask for /favicon.ico whatever the page links."""
+    return redirect(static("web/favicon.ico"), permanent=True)
+
+
 @shared_with_anonymous_readers
 def papers(request: HttpRequest) -> HttpResponse:
     """/papers: the latest day with listings, or the search page when ``q`` is given."""
@@ -125,7 +136,11 @@ def papers(request: HttpRequest) -> HttpResponse:
         return render(
             request,
             "web/empty.html",
-            {"paper_count": Paper.objects.count(), "cli": command_hint()},
+            {
+                "paper_count": Paper.objects.count(),
+                "cli": command_hint(),
+                "failures": SourceStatus.failing(),
+            },
         )
     return _listing_page(request, "date", day.isoformat(), Period(day, day))
 
@@ -232,6 +247,49 @@ def trending(request: HttpRequest) -> HttpResponse:
             "feed": "trending",
             "gravity": settings.TRENDING_GRAVITY,
             "window_days": settings.TRENDING_WINDOW_DAYS,
+        },
+    )
+
+
+@shared_with_anonymous_readers
+def new_papers(request: HttpRequest, category: str = "") -> HttpResponse:
+    """New on arXiv: one day's announcements (the newest by default, or ``?date=``)."""
+    try:
+        categories, shown = announcements.chosen_categories(category)
+        day = (
+            parse_day(request.GET["date"]).first
+            if "date" in request.GET
+            else announcements.newest_day(categories, timezone.localdate())
+        )
+    except (announcements.InvalidCategory, InvalidPeriod) as error:
+        raise Http404(str(error)) from None
+    context = {
+        "category": category,
+        "shown": shown,
+        "feed": "new-category" if category else "new",
+        "feed_arg": category,
+        "day": day,
+    }
+    if day is None:
+        context |= {
+            "title": f"New on arXiv in {shown}",
+            "cli": command_hint(),
+            "failures": SourceStatus.failing(),
+            "harvest_set": settings.HARVEST_SET,
+        }
+        return render(request, "web/new.html", context | {"cards": []})
+    before, after = announcements.neighbour_days(day, categories)
+    here = reverse("papers-new-category", args=[category]) if category else reverse("papers-new")
+    return _page(
+        request,
+        announcements.announced_on(day, categories),
+        "web/new.html",
+        context
+        | {
+            "title": f"New on arXiv in {shown}: {day:%A, %B} {day.day}, {day.year}",
+            "subjects": announcements.categories_on(day, settings.NEW_CATEGORIES),
+            "previous_url": before and f"{here}?date={before}",
+            "next_url": after and f"{here}?date={after}",
         },
     )
 
@@ -385,6 +443,27 @@ def submit(request: HttpRequest) -> HttpResponse:
         "per_day": settings.SUBMISSIONS_PER_USER_PER_DAY,
     }
     return render(request, "web/submit.html", {"form": form, **rules}, status=status)
+
+
+@shared_with_anonymous_readers
+def organizations(request: HttpRequest) -> HttpResponse:
+    """Every organization, most papers first, ORGANIZATIONS_PER_PAGE to a page."""
+    number = _page_number(request)
+    start = (number - 1) * ORGANIZATIONS_PER_PAGE
+    window = list(organizations_by_paper_count()[start : start + ORGANIZATIONS_PER_PAGE + 1])
+    if not window and number > 1:
+        raise Http404(f"Page {number} is past the end of the organizations.")
+    path = reverse("organizations")
+    return render(
+        request,
+        "web/organizations.html",
+        {
+            "organizations": window[:ORGANIZATIONS_PER_PAGE],
+            "title": "Organizations",
+            "previous_url": number > 1 and f"{path}?p={number - 1}",
+            "next_url": len(window) > ORGANIZATIONS_PER_PAGE and f"{path}?p={number + 1}",
+        },
+    )
 
 
 @shared_with_anonymous_readers

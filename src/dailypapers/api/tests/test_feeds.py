@@ -69,6 +69,8 @@ def parse(client, url: str):
     [
         ("/feeds/daily", ["2403.00002", "2403.00001"]),
         ("/feeds/trending", ["2403.00002", "2403.00001"]),
+        ("/feeds/new", ["2403.00002"]),
+        ("/feeds/new/cs.LG", ["2403.00001"]),
         ("/feeds/search?q=quantization", ["2403.00001"]),
         ("/feeds/organizations/acme", ["2403.00001"]),
         ("/feeds/authors/Ada Lovelace", ["2403.00002", "2403.00001"]),
@@ -125,6 +127,8 @@ def test_empty_search_feed_is_valid_and_empty(client, db):
         ("/papers/week/2024-W10", "/feeds/daily"),
         ("/papers/month/2024-03", "/feeds/daily"),
         ("/papers/trending", "/feeds/trending"),
+        ("/papers/new", "/feeds/new"),
+        ("/papers/new/cs.LG", "/feeds/new/cs.LG"),
         ("/papers?q=quantization", "/feeds/search"),
         ("/organizations/acme", "/feeds/organizations/acme"),
         ("/authors/Ada%20Lovelace", "/feeds/authors/Ada%20Lovelace"),

@@ -120,6 +120,17 @@ def test_list_daily_papers_of_a_date_matches_the_database(client):
     assert ootd.comments == 0
 
 
+def test_a_paper_known_only_from_its_listing_keeps_its_submission_date(client):
+    """5,418 of the real listings name papers whose arXiv date is unknown: the client
+    then reads the listing's date as the arXiv date, and needs submittedOnDailyAt."""
+    upsert_listings(
+        [ListingRecord(arxiv_id="2403.09999", date=date(2024, 3, 7), source="hf-api", title="Stub")]
+    )
+    (stub,) = client.list_daily_papers(date="2024-03-07")
+    assert stub.id == "2403.09999"
+    assert stub.submitted_at.date() == date(2024, 3, 7)
+
+
 def test_list_daily_papers_by_week_month_submitter_sort_and_pages(client):
     assert ids(client.list_daily_papers(week="2024-W10")) == [
         "2403.03000",

@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from dailypapers.api import shapes
+from dailypapers.community.services import post_comment, remove_comments
 from dailypapers.papers.models import DailyListing, Paper
 from dailypapers.papers.records import ListingRecord, OrganizationRecord, PaperRecord
 from dailypapers.papers.services import upsert_listings, upsert_papers
@@ -101,3 +102,17 @@ def test_daily_items_skip_unknown_and_hidden_papers_in_two_queries(
         items = shapes.daily_items(["2403.99999", papers[0], papers[1], papers[4]])
     assert [item["paper"]["id"] for item in items] == [papers[0], papers[4]]
     assert shapes.daily_items([]) == []
+
+
+def test_every_item_shape_counts_the_papers_comments(papers, client):
+    user = User.objects.get(username="ada")
+    paper = Paper.objects.get(pk=papers[0])
+    for body in ["First.", "Second.", "Third."]:
+        post_comment(user, paper, body)
+    moderator = User.objects.create_user("mod", is_staff=True, is_superuser=True)
+    remove_comments(moderator, paper.comments.filter(body="Third."))
+
+    assert shapes.daily_items([papers[0]])[0]["numComments"] == 2
+    day = client.get("/api/daily_papers", {"date": "2024-03-05"}).json()
+    assert {item["paper"]["id"]: item["numComments"] for item in day}[papers[0]] == 2
+    assert client.get(f"/api/papers/{papers[0]}").json()["numComments"] == 2

@@ -1,6 +1,7 @@
 """Signing up, logging in and out, resetting a password by email, settings and API tokens."""
 
 import re
+import socket
 
 import pytest
 from django.contrib.auth.models import User
@@ -116,6 +117,19 @@ def test_password_reset_for_an_unknown_address_sends_nothing(client, mailoutbox)
     response = client.post("/accounts/password_reset/", {"email": "nobody@example.org"})
     assert response.status_code == 302
     assert mailoutbox == []
+
+
+def test_password_reset_says_when_the_mail_server_does_not_answer(client, alice, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_TIMEOUT = "127.0.0.1", 5
+    with socket.socket() as unused:  # a port nobody listens on
+        unused.bind(("127.0.0.1", 0))
+        settings.EMAIL_PORT = unused.getsockname()[1]
+    # The same answer whether or not an account has the address.
+    for address in ["alice@example.org", "nobody@example.org"]:
+        response = client.post("/accounts/password_reset/", {"email": address})
+        assert response.status_code == 503
+        assert "mail server is not answering" in response.content.decode()
 
 
 def test_password_change(as_alice):

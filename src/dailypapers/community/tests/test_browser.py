@@ -77,3 +77,16 @@ def test_comment_appears_without_reload_and_can_be_edited(page: Page, alice, pap
     expect(page.locator("#comments article.comment em")).to_have_text("Even better")
     expect(page.locator("#comments article.comment")).to_contain_text("edited")
     assert page.evaluate("window.sameDocument === true")
+
+
+def test_math_in_a_comment_renders_with_katex(page: Page, alice, paper):
+    log_in(page, "alice", "/papers/2403.01779")
+    page.get_by_label("Comment").fill(r"The bound $\|x\|_2 \le \epsilon$ holds for *every* $x_i$.")
+    page.get_by_role("button", name="Comment").click()
+    comment = page.locator("#comments article.comment")
+    expect(comment.locator(".katex")).to_have_count(2)  # rendered after the htmx swap
+    page.reload()
+    expect(comment.locator(".katex")).to_have_count(2)
+    # KaTeX keeps the source in its MathML: the backslashes survived Markdown.
+    expect(comment.locator("annotation").first).to_have_text(r"\|x\|_2 \le \epsilon")
+    expect(comment.locator("em")).to_have_text("every")

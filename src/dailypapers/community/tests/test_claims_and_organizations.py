@@ -1,9 +1,10 @@
 """Claiming authorship (approved by staff in the admin) and linking papers to organizations."""
 
 import pytest
+from django.core.exceptions import PermissionDenied
 
 from dailypapers.community.models import AuthorshipClaim
-from dailypapers.community.services import verified_author_ids
+from dailypapers.community.services import link_to_organization, verified_author_ids
 from dailypapers.papers.models import Author, Organization, Paper
 
 pytestmark = pytest.mark.django_db
@@ -143,6 +144,18 @@ def test_members_cannot_take_another_organizations_paper(as_alice, member, paper
         == 403
     )
     assert as_alice.post("/papers/2403.01779/organization", {"organization": ""}).status_code == 403
+    paper.refresh_from_db()
+    assert paper.organization == other
+
+
+def test_a_link_made_meanwhile_by_another_organization_is_not_overwritten(
+    member, organization, paper
+):
+    other = Organization.objects.create(slug="other", name="Other Lab")
+    stale = Paper.objects.get(pk=paper.pk)  # read before the other member's link
+    Paper.objects.filter(pk=paper.pk).update(organization=other)
+    with pytest.raises(PermissionDenied, match="belongs to Other Lab"):
+        link_to_organization(member, stale, organization)
     paper.refresh_from_db()
     assert paper.organization == other
 

@@ -67,6 +67,22 @@ def test_markdown_subset_is_sanitised(source, present, absent):
         assert fragment not in html
 
 
+@pytest.mark.parametrize(
+    "source, rendered",
+    [
+        (r"The norm $\|x\|_2$ is *small*", r"<p>The norm $\|x\|_2$ is <em>small</em></p>"),
+        (r"\(a_1 * b_2 * c\) and \[\sum_i x_i\]", r"<p>\(a_1 * b_2 * c\) and \[\sum_i x_i\]</p>"),
+        ("$$\n\\|x\\|_* = 1\n$$", "<p>$$\n\\|x\\|_* = 1\n$$</p>"),
+        (r"$x < y$ <b>", r"<p>$x &lt; y$ &lt;b&gt;</p>"),
+        # Money is not math: Markdown still reads the rest.
+        (r"from $5 to $10, *cheap*", r"<p>from $5 to $10, <em>cheap</em></p>"),
+        (r"\$ and `$x_1$`", r"<p>$ and <code>$x_1$</code></p>"),
+    ],
+)
+def test_math_keeps_its_latex_for_katex(source, rendered):
+    assert render_markdown(source).strip() == rendered
+
+
 def test_anonymous_visitors_read_and_are_invited_to_log_in(client, paper, alice):
     services.post_comment(alice, paper, "Nice *paper*")
     page = client.get("/papers/2403.01779")

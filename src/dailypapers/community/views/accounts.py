@@ -1,12 +1,15 @@
-"""Signing up, and the signed-in user's settings: name, email, API tokens."""
+"""Signing up, password reset, and the signed-in user's settings: name, email, API tokens."""
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
+
+from dailypapers import mail
 
 from ..decorators import login_required
 from ..forms import AccountForm, SignupForm, TokenForm
@@ -20,6 +23,33 @@ def _safe_next(request: HttpRequest) -> str:
     ):
         return target
     return resolve_url(settings.LOGIN_REDIRECT_URL)
+
+
+class PasswordResetView(auth.PasswordResetView):
+    """Django's, with the emailed link leading to DAILYPAPERS_BASE_URL, and a mail
+    server that does not answer said on the form.
+
+    Django builds the link from the request's Host, which a client chooses: any
+    name in ALLOWED_HOSTS, or the proxy's internal address. And it logs a failed
+    send and shows "sent" anyway; the server is checked before the form looks the
+    address up, so the answer is the same whether or not an account has that address.
+    """
+
+    email_template_name = "community/password_reset_email.txt"
+    subject_template_name = "community/password_reset_subject.txt"
+    template_name = "community/password_reset_form.html"
+
+    @property
+    def extra_email_context(self) -> dict[str, str]:
+        return {"base_url": settings.BASE_URL}
+
+    def form_valid(self, form):
+        try:
+            mail.check_server()
+        except mail.MailUnavailable as error:
+            form.add_error(None, str(error))
+            return self.render_to_response(self.get_context_data(form=form), status=503)
+        return super().form_valid(form)
 
 
 def signup(request: HttpRequest) -> HttpResponse:

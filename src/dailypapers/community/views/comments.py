@@ -71,7 +71,7 @@ def post_comment(request: HttpRequest, arxiv_id: str) -> HttpResponse:
 @require_GET
 def show_comment(request: HttpRequest, pk: int) -> HttpResponse:
     """One comment's fragment (htmx: "cancel" while editing); otherwise its place on the page."""
-    comment = get_object_or_404(Comment.objects.select_related("author"), pk=pk)
+    comment = get_object_or_404(Comment.objects.visible().select_related("author"), pk=pk)
     if not request.htmx:
         return redirect(_comment_url(comment))
     return render(request, "community/_comment.html", _comment_context(request, comment))
@@ -80,7 +80,7 @@ def show_comment(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def edit_comment(request: HttpRequest, pk: int) -> HttpResponse:
-    comment = get_object_or_404(Comment.objects.select_related("author", "paper"), pk=pk)
+    comment = get_object_or_404(Comment.objects.visible().select_related("author", "paper"), pk=pk)
     if not services.can_edit(request.user, comment):
         raise PermissionDenied("Only its author can edit a comment.")
     action = reverse("comment-edit", args=[comment.pk])
@@ -99,7 +99,7 @@ def edit_comment(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def remove_comment(request: HttpRequest, pk: int) -> HttpResponse:
-    comment = get_object_or_404(Comment, pk=pk)
+    comment = get_object_or_404(Comment.objects.visible(), pk=pk)
     services.remove_comments(request.user, Comment.objects.filter(pk=pk))
     comment.refresh_from_db()
     if request.htmx:

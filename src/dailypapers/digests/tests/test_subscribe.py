@@ -12,7 +12,7 @@ from django.urls import reverse
 from dailypapers.digests import tokens
 from dailypapers.digests.models import Follow, Subscription
 
-from .conftest import subscriber
+from .conftest import free_port, subscriber
 
 pytestmark = pytest.mark.django_db
 SUBSCRIBE = "/digests/"
@@ -164,6 +164,34 @@ def test_one_client_cannot_spray_addresses(smtp, catalog, settings):
     other = Client(REMOTE_ADDR="192.0.2.7")
     assert other.post(SUBSCRIBE, {"email": "x@example.org"}).status_code == 302
     assert len(smtp.messages) == 5
+
+
+def test_a_mail_server_that_does_not_answer_is_said_on_the_form_and_nothing_is_lost(
+    smtp, catalog, settings
+):
+    settings.DIGEST_RATE_PER_ADDRESS = "3/day"
+    working_port, settings.EMAIL_PORT = settings.EMAIL_PORT, free_port()  # nothing listens
+    box = {"email": "ada@example.org", "follow": ["organization:acme"], "next": "/papers"}
+    for n in range(4):  # more tries than the address's rate allows
+        response = Client(REMOTE_ADDR=f"10.0.0.{n}").post(SUBSCRIBE, box)
+        assert response.status_code == 503
+        page = response.content.decode()
+        assert "mail server is not answering" in page and "try again" in page
+        # What was typed is kept, so pressing Subscribe again re-sends it.
+        assert 'value="ada@example.org"' in page and 'value="organization:acme"' in page
+        assert 'name="next" value="/papers"' in page
+    settings.EMAIL_PORT = working_port
+    response = Client(REMOTE_ADDR="10.0.0.9").post(SUBSCRIBE, box)
+    assert response.status_code == 302 and response["Location"] == "/papers"
+    [received] = smtp.messages
+    assert "papers from Acme Research" in received.part("plain")
+
+
+def test_an_address_the_mail_server_refuses_gets_its_reply(smtp, catalog):
+    smtp.refuse["ada@example.org"] = "550 5.1.1 no such user"
+    response = Client().post(SUBSCRIBE, {"email": "ada@example.org"})
+    assert response.status_code == 503
+    assert "refused this address: 550 5.1.1 no such user" in response.content.decode()
 
 
 def test_asking_again_when_subscribed_adds_follows_after_confirmation(smtp, catalog):

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from gunicorn.app.base import BaseApplication
 from threadpoolctl import threadpool_limits
 
+from dailypapers import mail
 from dailypapers.cli import command_hint
 from dailypapers.papers.models import Paper
 
@@ -56,6 +57,7 @@ class Command(BaseCommand):
     def handle(self, *args, host, port, workers, threads, no_indexer, **options):
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
+        self.stdout.write(mail.describe_setup())
         if not Paper.objects.exists():
             self.offer_first_content()
         # Embedding is slow: a separate process keeps the search indexes level
@@ -69,6 +71,21 @@ class Command(BaseCommand):
         digests = (
             subprocess.Popen([sys.executable, "-m", "dailypapers", "digest", "schedule"])
             if settings.DIGEST_TIME
+            else None
+        )
+        # Hugging Face's daily lists, every day at DAILYPAPERS_SYNC_HF_TIME.
+        hf_sync = (
+            subprocess.Popen([sys.executable, "-m", "dailypapers", "sync-hf", "--schedule"])
+            if settings.SYNC_HF
+            else None
+        )
+        # Papers known only from a listing, completed whenever arXiv answers.
+        pending = (
+            subprocess.Popen(
+                [sys.executable, "-m", "dailypapers", "add", "--pending", "--watch"]
+                + [str(settings.COMPLETE_PENDING_MINUTES * 60)]
+            )
+            if settings.COMPLETE_PENDING_MINUTES > 0
             else None
         )
         # gunicorn's workers and threads already keep every core busy: one thread
@@ -88,32 +105,44 @@ class Command(BaseCommand):
                     "threads": threads,
                     "accesslog": "-" if settings.DEBUG else None,
                     "timeout": 60,
+                    # A request is https when a trusted proxy says so, and only
+                    # then (settings.TRUSTED_PROXIES). Only the header our nginx
+                    # site sets: a proxy passes the others on from the client.
+                    "forwarded_allow_ips": ",".join(settings.TRUSTED_PROXIES),
+                    "secure_scheme_headers": {"X-FORWARDED-PROTO": "https"},
                 }
             ).run()
         finally:
-            if indexer:
-                indexer.terminate()
-                indexer.wait(timeout=30)
-            if digests:
-                digests.terminate()
-                digests.wait(timeout=30)
+            for process in (indexer, digests, hf_sync, pending):
+                if process:
+                    process.terminate()
+                    process.wait(timeout=30)
 
     def offer_first_content(self) -> None:
         since = (date.today() - timedelta(days=settings.HARVEST_DAYS)).isoformat()
         harvest = command_hint(f"harvest --from {since} --set {settings.HARVEST_SET}")
+        sync = command_hint(f"sync-hf --from {since}")
         import_file = command_hint("import PATH.jsonl.gz")
         if not settings.HARVEST_ON_EMPTY:
             self.stdout.write(
-                "The catalog is empty. To fetch the last days of arXiv, run:\n"
-                f"  {harvest}\n(or set DAILYPAPERS_HARVEST_ON_EMPTY=1 to do it on start). "
-                f"Offline? Import a file instead: {import_file}"
+                "The catalog is empty. To fetch the last days of arXiv and of Hugging Face's "
+                f"daily lists, run:\n  {harvest}\n  {sync}\n(or set DAILYPAPERS_HARVEST_ON_EMPTY=1 "
+                f"to do it on start). Offline? Import a file instead: {import_file}"
             )
             return
+        failures = []
         self.stdout.write(f"The catalog is empty: harvesting arXiv since {since}…")
         try:
             call_command("harvest", "--from", since, "--set", settings.HARVEST_SET)
         except CommandError as error:
+            failures.append(f"Could not harvest arXiv: {error}")
+        self.stdout.write(f"Syncing Hugging Face's daily papers since {since}…")
+        try:
+            call_command("sync-hf", "--from", since)
+        except CommandError as error:
+            failures.append(f"Could not sync Hugging Face's daily papers: {error}")
+        if failures:
             self.stderr.write(
-                f"Could not harvest arXiv: {error}\nThe site starts empty. Import a file "
-                f"instead ({import_file}) or retry the harvest later."
+                "\n".join(failures) + f"\nThe site starts with what could be fetched. Import a "
+                f"file instead ({import_file}) or retry later:\n  {harvest}\n  {sync}"
             )

@@ -155,3 +155,45 @@ def test_a_paper_is_listed_once_on_its_earliest_date():
     upsert_listings([listing(day=date(2024, 3, 7))])
     only = DailyListing.objects.get()
     assert (only.date, only.submitter_name) == (date(2024, 3, 5), "akhaliq")
+
+
+def upvotes_of(paper: Paper) -> int:
+    paper.refresh_from_db(fields=["upvotes"])
+    return paper.upvotes
+
+
+def test_upvotes_of_deactivated_and_deleted_accounts_stop_counting():
+    upsert_papers([record(), record("2403.01780")])
+    upsert_listings([listing(upvotes=5)])
+    paper, other = Paper.objects.order_by("pk")
+    voters = [User.objects.create_user(name) for name in ("a", "b", "c")]
+    for voter in voters:
+        add_upvote(voter, paper)
+    add_upvote(voters[0], other)
+    assert (upvotes_of(paper), upvotes_of(other)) == (8, 1)
+
+    voters[0].is_active = False
+    voters[0].save()
+    assert (upvotes_of(paper), upvotes_of(other)) == (7, 0)
+    voters[0].save()  # saved again, still inactive: no second discount
+    voters[0].delete()  # already discounted
+    assert (upvotes_of(paper), upvotes_of(other)) == (7, 0)
+
+    voters[1].delete()
+    assert upvotes_of(paper) == 6
+
+    voters[2].is_active = False
+    voters[2].save(update_fields=["is_active"])
+    assert upvotes_of(paper) == 5
+    voters[2].is_active = True
+    voters[2].save()
+    assert upvotes_of(paper) == 6 == paper.imported_upvotes + paper.upvote_set.count()
+
+
+def test_logging_in_does_not_touch_upvote_counts(client):
+    upsert_papers([record()])
+    paper = Paper.objects.get()
+    user = User.objects.create_user("reader", password="a long enough password 1")
+    add_upvote(user, paper)
+    assert client.login(username="reader", password="a long enough password 1")
+    assert upvotes_of(paper) == 1

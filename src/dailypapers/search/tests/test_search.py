@@ -159,3 +159,13 @@ class TestSemanticAndHybrid:
         neighbours = [p.arxiv_id for p in similar(Paper.objects.get(pk="2401.00001"), 3)]
         assert "2401.00001" not in neighbours and len(neighbours) == 3
         assert neighbours[0] == "2401.00009"
+
+    def test_similar_papers_leave_out_hidden_ones(self):
+        from dailypapers.papers.models import Paper
+
+        Paper.objects.filter(pk="2401.00009").update(is_hidden=True)
+        try:
+            neighbours = [p.arxiv_id for p in similar(Paper.objects.get(pk="2401.00001"), 3)]
+        finally:
+            Paper.objects.filter(pk="2401.00009").update(is_hidden=False)
+        assert "2401.00009" not in neighbours and len(neighbours) == 3

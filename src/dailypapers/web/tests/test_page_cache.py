@@ -59,7 +59,7 @@ def test_htmx_fragments_are_kept_apart_from_whole_pages(client, catalog):
 
 
 def test_an_expired_page_is_rendered_again_by_one_request_while_others_get_the_old(client, catalog):
-    key = cache_key("page:::/papers/2403.00001")
+    key = cache_key("page:::/papers/2403.00001:")
     client.get("/papers/2403.00001")
     expired = cache.get(key)
     expired.fresh_until = 0
@@ -69,3 +69,23 @@ def test_an_expired_page_is_rendered_again_by_one_request_while_others_get_the_o
     assert "Block-wise Quantization" in client.get("/papers/2403.00001").content.decode()
     cache.delete(f"{key}:renewing")
     assert "A new title" in client.get("/papers/2403.00001").content.decode()
+
+
+def shared_entries() -> int:
+    return sum(1 for key in cache._cache if ":shared:" in key)
+
+
+def test_parameters_no_page_reads_are_not_stored(client, catalog):
+    client.get("/papers/date/2024-03-04")
+    before = shared_entries()
+    for n in range(50):
+        assert client.get(f"/papers/date/2024-03-04?x={n}").status_code == 200
+        client.get(f"/api/daily_papers?date=2024-03-04&x={n}")
+        client.get(f"/papers/date/2024-03-04?sort=date&sort={n}")
+    assert shared_entries() == before
+
+
+def test_parameters_in_any_order_share_one_page(client, catalog):
+    client.get("/papers/date/2024-03-04?sort=date&p=1")
+    Paper.objects.filter(pk="2403.00001").update(title="A new title")
+    assert "Block-wise" in client.get("/papers/date/2024-03-04?p=1&sort=date").content.decode()

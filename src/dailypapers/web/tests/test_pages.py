@@ -3,9 +3,11 @@
 import re
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
-from dailypapers.papers.models import DailyListing, Paper
+from dailypapers.papers.models import DailyListing, Organization, Paper
+from dailypapers.web import views
 
 pytestmark = pytest.mark.django_db
 
@@ -85,7 +87,20 @@ def test_bad_addresses_get_a_readable_404_page(client, catalog, url):
 def test_unknown_api_paths_get_json_404(client, db):
     response = client.get("/api/nothing-here")
     assert response.status_code == 404
-    assert "error" in response.json()
+    assert response.json() == {"error": "Page not found"}
+
+
+@pytest.mark.parametrize("url", ["/nothing-here", "/api/nothing-here", "/papers/x/y/z"])
+def test_unmatched_urls_do_not_reveal_the_url_configuration(client, db, url):
+    body = client.get(url).content.decode()
+    assert "Page not found" in body
+    assert "tried" not in body and "URLResolver" not in body and "URLPattern" not in body
+
+
+def test_a_disallowed_host_gets_a_page_without_configuration_advice(client, db):
+    response = client.get("/papers", HTTP_HOST="evil.example")
+    assert response.status_code == 400
+    assert "ALLOWED_HOSTS" not in response.content.decode()
 
 
 def test_cards_carry_the_listing_fields(client, catalog):
@@ -237,6 +252,32 @@ def test_organization_author_and_profile_pages_list_their_papers(client, catalog
     assert titles(client.get("/organizations/acme")) == ["2403.00001"]
     assert set(titles(client.get("/authors/Grace Hopper"))) == {"2403.00003"}
     assert titles(client.get("/users/reader")) == ["2403.00003"]
+
+
+def test_organizations_index_lists_each_with_its_paper_count_most_papers_first(
+    client, catalog, monkeypatch
+):
+    busy = Organization.objects.create(slug="busy", name="Busy Lab")
+    Organization.objects.create(slug="empty", name="Empty Lab")
+    Paper.objects.filter(pk__in=["2403.00003", "2403.00004", "2403.00005"]).update(
+        organization=busy
+    )
+    Paper.objects.filter(pk="2403.00005").update(is_hidden=True)  # not counted
+    page = client.get("/organizations").content.decode()
+    entries = re.findall(r'<a href="/organizations/([\w-]+)">.*?</a>\s*<span[^>]*>([^<]+)<', page)
+    assert entries == [("busy", "2 papers"), ("acme", "1 paper"), ("empty", "0 papers")]
+
+    monkeypatch.setattr(views, "ORGANIZATIONS_PER_PAGE", 2)
+    cache.clear()  # anonymous readers share the page rendered a moment ago
+    first = client.get("/organizations").content.decode()
+    assert first.count('href="/organizations/') == 2 and 'href="/organizations?p=2"' in first
+    second = client.get("/organizations?p=2").content.decode()
+    assert 'href="/organizations/empty"' in second and 'href="/organizations?p=1"' in second
+    assert client.get("/organizations?p=3").status_code == 404
+
+
+def test_every_page_links_to_the_organizations(client, catalog):
+    assert 'href="/organizations"' in client.get("/papers/2403.00001").content.decode()
 
 
 def test_trending_ranks_recent_upvotes_above_older_ones(client, catalog):

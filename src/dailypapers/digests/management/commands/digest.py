@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
-from dailypapers.digests import schedule
+from dailypapers import scheduling
 from dailypapers.digests.sending import Report, SendAborted, send_due
 
 
@@ -43,11 +43,11 @@ class Command(BaseCommand):
             if not settings.DIGEST_TIME:
                 raise CommandError("set DAILYPAPERS_DIGEST_TIME=HH:MM to schedule digests")
             try:
-                at = schedule.parse_time(settings.DIGEST_TIME)
+                at = scheduling.parse_time(settings.DIGEST_TIME, "DAILYPAPERS_DIGEST_TIME")
             except ImproperlyConfigured as error:
                 raise CommandError(str(error)) from None
             self.stdout.write(f"digests: every day at {at:%H:%M} ({settings.TIME_ZONE})")
-            schedule.run_forever(at, self.send)
+            scheduling.run_forever(at, self.send)
         elif options["shard"]:
             report = self.run(
                 today=options["date"],

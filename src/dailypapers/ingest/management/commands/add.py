@@ -1,12 +1,23 @@
+import time
+
+import arxiv
 from django.core.management.base import BaseCommand, CommandError
+from django.db import close_old_connections
 from rich.console import Console
 
-from dailypapers.ingest.arxiv_api import ArxivUnavailable, fetch_papers
+from dailypapers.cli import command_hint
+from dailypapers.ingest.arxiv_api import ArxivUnavailable, arxiv_client, fetch_papers
+from dailypapers.ingest.models import SourceStatus
 from dailypapers.ingest.reporting import count_progress, summary, terminate_as_interrupt
 from dailypapers.papers.arxiv_ids import InvalidArxivId, normalize_arxiv_id
 from dailypapers.papers.models import Paper
 from dailypapers.papers.services import UpsertCounts, upsert_papers
 from dailypapers.search.indexing import after_catalog_change
+
+
+def pending_ids() -> list[str]:
+    """Papers known only from a daily listing, waiting for their arXiv metadata."""
+    return list(Paper.objects.filter(version=0).order_by("pk").values_list("pk", flat=True))
 
 
 class Command(BaseCommand):
@@ -28,8 +39,20 @@ class Command(BaseCommand):
             action="store_true",
             help="also fetch every paper known only from a daily listing (no arXiv metadata yet)",
         )
+        parser.add_argument(
+            "--watch",
+            type=float,
+            metavar="SECONDS",
+            help="with --pending alone: keep running, fetching the pending papers every "
+            "SECONDS, quietly while arXiv cannot be reached (what serve runs)",
+        )
 
-    def handle(self, *args, ids, pending, **options):
+    def handle(self, *args, ids, pending, watch, **options):
+        if watch is not None:
+            if ids or not pending:
+                raise CommandError("--watch goes with --pending alone")
+            self.watch(watch)
+            return
         if not ids and not pending:
             raise CommandError("give at least one arXiv id, or --pending")
         try:
@@ -38,8 +61,7 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from None
         if pending:
             given = set(wanted)
-            waiting = Paper.objects.filter(version=0).values_list("pk", flat=True)
-            wanted += [arxiv_id for arxiv_id in waiting.order_by("pk") if arxiv_id not in given]
+            wanted += [arxiv_id for arxiv_id in pending_ids() if arxiv_id not in given]
             if not wanted:
                 self.stdout.write("No papers are waiting for their arXiv metadata.")
                 return
@@ -57,15 +79,17 @@ class Command(BaseCommand):
                     problems += [f"{arxiv_id}: not found on arXiv" for arxiv_id in batch.missing]
                     progress.advance(task, len(batch.ids))
         except ArxivUnavailable as error:
+            SourceStatus.record(SourceStatus.Source.ARXIV_API, str(error))
             self._report(counts, problems)
             raise CommandError(
                 f"{error}. Papers fetched before the failure are saved; try again later, "
-                "or import a metadata file with `dailypapers import`."
+                f"or import a metadata file with `{command_hint('import')}`."
             ) from None
         except KeyboardInterrupt:
             self._report(counts, problems)
             self.stderr.write("Interrupted: every fetched batch is saved.")
             raise SystemExit(130) from None
+        SourceStatus.record(SourceStatus.Source.ARXIV_API)
         self._report(counts, problems)
         if not counts.new + counts.updated + counts.unchanged:
             raise CommandError("nothing could be added")
@@ -77,3 +101,45 @@ class Command(BaseCommand):
         self.stdout.write(summary("arXiv", counts))
         if counts.changed:
             self.stdout.write(after_catalog_change())
+
+    def watch(self, seconds: float) -> None:
+        """Complete pending papers every ``seconds``; one line when something changes."""
+        self.stdout.write(
+            f"Papers known only from a listing are fetched from arXiv every {seconds:g} s"
+        )
+        offline = False
+        # One client for every round keeps even frequent rounds ARXIV_REQUEST_DELAY apart.
+        client = arxiv_client()
+        try:
+            with terminate_as_interrupt():
+                while True:
+                    if waiting := pending_ids():
+                        offline = self.complete(waiting, offline, client)
+                    close_old_connections()
+                    time.sleep(seconds)
+        except KeyboardInterrupt:
+            return
+
+    def complete(self, waiting: list[str], offline: bool, client: arxiv.Client) -> bool:
+        """One round of the watch; returns whether arXiv could not be reached."""
+        counts = UpsertCounts()
+        error = None
+        try:
+            for batch in fetch_papers(waiting, client):
+                counts += upsert_papers(batch.records)
+        except ArxivUnavailable as failure:
+            error = failure
+        SourceStatus.record(SourceStatus.Source.ARXIV_API, str(error or ""))
+        if counts.changed:
+            left = len(waiting) - counts.changed
+            self.stdout.write(
+                f"{counts.changed} pending papers completed from arXiv, {left} still pending"
+            )
+            self.stdout.write(after_catalog_change())
+        if error and not offline:
+            # Said once until arXiv answers again, not at every round.
+            self.stderr.write(
+                f"{error}: {len(waiting)} papers stay pending (shown from their listing) "
+                "until arXiv answers"
+            )
+        return error is not None

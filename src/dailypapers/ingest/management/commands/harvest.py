@@ -1,10 +1,9 @@
-import argparse
-from datetime import date
-
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from rich.console import Console
 
+from dailypapers.cli import command_hint
+from dailypapers.ingest.models import SourceStatus
 from dailypapers.ingest.oai import (
     METADATA_PARSERS,
     Harvester,
@@ -13,16 +12,8 @@ from dailypapers.ingest.oai import (
     HarvestResult,
     last_harvested,
 )
-from dailypapers.cli import command_hint
-from dailypapers.ingest.reporting import summary, terminate_as_interrupt
+from dailypapers.ingest.reporting import iso_date, summary, terminate_as_interrupt
 from dailypapers.search.indexing import after_catalog_change
-
-
-def iso_date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
 class Command(BaseCommand):
@@ -78,7 +69,9 @@ class Command(BaseCommand):
         try:
             with terminate_as_interrupt():
                 harvester.run()
+            SourceStatus.record(SourceStatus.Source.ARXIV_OAI)
         except HarvestError as error:
+            SourceStatus.record(SourceStatus.Source.ARXIV_OAI, str(error))
             raise CommandError(
                 f"Harvest failed: {error}\nEvery finished page is saved; run the same command "
                 f"again to continue, or import a file instead: {command_hint('import PATH')}"

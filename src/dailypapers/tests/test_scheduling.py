@@ -5,13 +5,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from dailypapers.digests.schedule import next_run, parse_time
+from dailypapers.scheduling import next_run, parse_time
 
 
 def test_next_run_is_the_next_time_of_day_in_the_sites_time_zone(settings):
     settings.TIME_ZONE = "Europe/Paris"
     paris = ZoneInfo("Europe/Paris")
-    at = parse_time("07:00")
+    at = parse_time("07:00", "DAILYPAPERS_DIGEST_TIME")
     before = datetime(2026, 11, 27, 6, 59, tzinfo=paris)
     after = datetime(2026, 11, 27, 7, 0, tzinfo=paris)
     assert next_run(before, at) == datetime(2026, 11, 27, 7, 0, tzinfo=paris)
@@ -21,7 +21,7 @@ def test_next_run_is_the_next_time_of_day_in_the_sites_time_zone(settings):
 
 
 def test_the_time_must_be_hh_mm():
-    assert parse_time(" 23:05 ") == clock(23, 5)
+    assert parse_time(" 23:05 ", "DAILYPAPERS_DIGEST_TIME") == clock(23, 5)
     for text in ("7am", "25:00", ""):
         with pytest.raises(ImproperlyConfigured):
-            parse_time(text)
+            parse_time(text, "DAILYPAPERS_DIGEST_TIME")

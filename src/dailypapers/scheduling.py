@@ -1,4 +1,4 @@
-"""`dailypapers serve`'s digest scheduler: `digest send` once a day at DIGEST_TIME."""
+"""Jobs `dailypapers serve` runs once a day at a time of day: digests, the Hugging Face sync."""
 
 import logging
 import time
@@ -13,12 +13,13 @@ from django.utils import timezone
 logger = logging.getLogger(__name__)
 
 
-def parse_time(text: str) -> clock:
+def parse_time(text: str, setting: str) -> clock:
+    """``text`` as a time of day; ``setting`` names the variable it came from, for the error."""
     try:
         return datetime.strptime(text.strip(), "%H:%M").time()
     except ValueError:
         raise ImproperlyConfigured(
-            f"DAILYPAPERS_DIGEST_TIME must be HH:MM (24-hour, in TIME_ZONE), not {text!r}"
+            f"{setting} must be HH:MM (24-hour, in TIME_ZONE), not {text!r}"
         ) from None
 
 
@@ -31,29 +32,30 @@ def next_run(now: datetime, at: clock) -> datetime:
     return candidate
 
 
-def run_forever(at: clock, send: Callable[[], None]) -> None:
-    """Call ``send`` at ``at`` every day; also once now if today's time has passed.
+def run_forever(at: clock, job: Callable[[], None]) -> None:
+    """Call ``job`` at ``at`` every day; also once now if today's time has passed.
 
-    That first call catches up a day when the server was down at the time;
-    it sends nothing twice, because each digest is recorded once per period.
+    That first call catches up a day when the server was down at the time; the
+    jobs are safe to repeat (each digest is recorded once per period, a sync
+    continues where the last one stopped).
     """
     now = timezone.now()
     if timezone.localtime(now).time() >= at:
-        _run(send)
+        _run(job)
     while True:
         wake = next_run(timezone.now(), at)
         # Short sleeps, so a clock change (suspend, NTP) moves the wake-up with it.
         while (left := (wake - timezone.now()).total_seconds()) > 0:
             time.sleep(min(left, 60))
-        _run(send)
+        _run(job)
 
 
-def _run(send: Callable[[], None]) -> None:
+def _run(job: Callable[[], None]) -> None:
     close_old_connections()
     try:
-        send()
+        job()
     except Exception:
-        # One bad day must not stop the scheduler: tomorrow's run sends what is owed.
-        logger.exception("digest send failed")
+        # One bad day must not stop the scheduler: tomorrow's run does what is owed.
+        logger.exception("the daily job %s failed", getattr(job, "__qualname__", job))
     finally:
         close_old_connections()
