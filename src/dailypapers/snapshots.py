@@ -512,6 +512,7 @@ def _restore_postgresql(dump: Path, manifest: Manifest, console: Console) -> Non
             f"pg_dump {manifest.pg_dump_major}: install PostgreSQL {manifest.pg_dump_major}'s "
             f"client (Debian: apt-get install postgresql-client-{manifest.pg_dump_major})."
         )
+    entries = _entries_to_restore(pg_restore, dump)
     _drop_tables_not_in(manifest.tables)
     _run_client(
         [
@@ -524,6 +525,7 @@ def _restore_postgresql(dump: Path, manifest: Manifest, console: Console) -> Non
             "--exit-on-error",
             "--verbose",
             "--no-password",
+            f"--use-list={entries}",
             f"--dbname={connection.settings_dict['NAME']}",
             str(dump),
         ],
@@ -532,6 +534,33 @@ def _restore_postgresql(dump: Path, manifest: Manifest, console: Console) -> Non
         manifest.tables | manifest.indexes,
         pattern=r'(?:processing data for table|creating INDEX|creating CONSTRAINT) "([^"]+)"',
     )
+
+
+def _entries_to_restore(pg_restore: str, dump: Path) -> Path:
+    """The dump's table of contents, less the extensions the database has already.
+
+    Only an extension's owner may drop or create it (pgvector: a superuser),
+    and ``--clean`` would drop it: one already there is kept as it is.
+    """
+    listing = subprocess.run(
+        [pg_restore, "--list", str(dump)], capture_output=True, text=True, check=False
+    )
+    if listing.returncode != 0:
+        raise SnapshotError(f"the snapshot's dump is unreadable: {listing.stderr.strip()}")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT extname FROM pg_extension")
+        installed = {name for (name,) in cursor.fetchall()}
+    kept = [
+        line
+        for line in listing.stdout.splitlines()
+        if not (
+            (found := re.search(r"(?:EXTENSION -|COMMENT - EXTENSION) (\S+)", line))
+            and found.group(1) in installed
+        )
+    ]
+    entries = dump.with_suffix(".list")
+    entries.write_text("\n".join(kept) + "\n")
+    return entries
 
 
 def _drop_tables_not_in(tables: dict[str, int]) -> None:

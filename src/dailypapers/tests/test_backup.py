@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pgserver
 import psycopg
 import pytest
 from django.db import connection
@@ -423,3 +424,57 @@ def test_backup_without_pg_dump_says_what_to_install(pgvector_database, tmp_path
     assert refused.returncode == 1
     assert "pg_dump is not installed" in refused.stderr
     assert "apt-get install postgresql-client" in refused.stderr
+
+
+def test_restore_keeps_an_extension_only_a_superuser_may_drop(pgvector_database, tmp_path):
+    """pgvector, created by a superuser, in a database its site's role owns: the
+    restore leaves the extension as it is instead of failing to drop it."""
+    superuser = urlsplit(pgvector_database)
+    with psycopg.connect(superuser._replace(path="/postgres").geturl(), autocommit=True) as db:
+        db.execute("CREATE ROLE site LOGIN")
+        db.execute("CREATE DATABASE site_db OWNER site")
+    with psycopg.connect(superuser._replace(path="/site_db").geturl(), autocommit=True) as db:
+        db.execute("CREATE EXTENSION vector")
+    env = {
+        **os.environ,
+        # pg_dump 16, for the server's version.
+        "PATH": f"{Path(pgserver.__file__).parent / 'pginstall' / 'bin'}:{os.environ['PATH']}",
+        "DATABASE_URL": superuser._replace(
+            netloc=superuser.netloc.replace("postgres@", "site@"), path="/site_db"
+        ).geturl(),
+        "DAILYPAPERS_DATA_DIR": str(tmp_path / "data"),
+    }
+
+    def dailypapers(*args) -> str:
+        done = run([sys.executable, "-m", "dailypapers", *map(str, args)], env)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    dailypapers("migrate", "-v0")
+    dailypapers("shell", "-c", EMBEDDED_PAPER.format(arxiv_id="2403.00001"))
+    dailypapers("backup", tmp_path / "snapshot.tar")
+    dailypapers("shell", "-c", EMBEDDED_PAPER.format(arxiv_id="2403.00002"))
+
+    restored = dailypapers("restore", tmp_path / "snapshot.tar", "--no-input")
+
+    assert "Restored: 1 papers" in restored
+    with psycopg.connect(env["DATABASE_URL"]) as db:
+        assert db.execute("SELECT paper_id FROM search_vector").fetchall() == [("2403.00001",)]
+        assert db.execute("SELECT 1 FROM pg_extension WHERE extname = 'vector'").fetchone()
+
+
+# A paper and its embedding, copied into pgvector's table as the indexer does.
+EMBEDDED_PAPER = """
+from datetime import date
+import numpy as np
+from dailypapers.papers.records import PaperRecord
+from dailypapers.papers.services import upsert_papers
+from dailypapers.search import backends
+from dailypapers.search.models import PaperEmbedding
+
+upsert_papers([PaperRecord.build(arxiv_id="{arxiv_id}", title="T", abstract="A.",
+                                 authors=["A B"], published=date(2024, 3, 4))])
+PaperEmbedding.objects.create(paper_id="{arxiv_id}", model=backends.embedding_model_name(),
+                              text_hash="", vector=np.ones(384, dtype="<f4").tobytes())
+backends.vector_index().refresh(force=True)
+"""
