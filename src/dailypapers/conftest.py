@@ -7,6 +7,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -16,8 +17,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, quote, urlsplit
 
+import psycopg
 import pytest
 from django.core.cache import cache
 from django.db import connection
@@ -285,3 +287,18 @@ def arxiv_stand_in(settings):
         fake.url = settings.ARXIV_API_URL = f"{server.url}/api/query"
         settings.ARXIV_REQUEST_DELAY = 0
         yield fake
+
+
+@pytest.fixture(scope="module")
+def pgvector_database() -> Iterator[str]:
+    """A real PostgreSQL 16 with pgvector (the pgserver package), on a unix socket."""
+    import pgserver
+
+    server = pgserver.get_server(
+        tempfile.mkdtemp(prefix="pgserver-", dir="/tmp"), cleanup_mode="delete"
+    )
+    with psycopg.connect(server.get_uri(), autocommit=True) as admin:
+        admin.execute("CREATE DATABASE dailypapers")
+    socket_dir = quote(str(server.get_postmaster_info().socket_dir), safe="")
+    yield f"postgres://postgres@{socket_dir}/dailypapers"
+    server.cleanup()

@@ -4,8 +4,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
-import urllib.parse
 from datetime import date
 
 import psycopg
@@ -24,21 +22,6 @@ def test_without_pgvector_vectors_are_searched_in_process(db):
             if cursor.fetchone():
                 pytest.skip("this PostgreSQL has pgvector; the pgserver test covers it")
     assert backends.vector_index().description == "in-process index, exact scan"
-
-
-@pytest.fixture(scope="module")
-def pgvector_database():
-    """A real PostgreSQL 16 with pgvector (the pgserver package), on a unix socket."""
-    import pgserver
-
-    server = pgserver.get_server(
-        tempfile.mkdtemp(prefix="pgserver-", dir="/tmp"), cleanup_mode="delete"
-    )
-    with psycopg.connect(server.get_uri(), autocommit=True) as admin:
-        admin.execute("CREATE DATABASE dailypapers")
-    socket_dir = urllib.parse.quote(str(server.get_postmaster_info().socket_dir), safe="")
-    yield f"postgres://postgres@{socket_dir}/dailypapers"
-    server.cleanup()
 
 
 def rows(papers: list[tuple]) -> list[dict]:
