@@ -16,7 +16,7 @@ from dailypapers.search.vectors import InProcessVectors
 
 pytestmark = pytest.mark.usefixtures("corpus")
 
-HNSW = "in-process index, HNSW graph (hnswlib)"
+HNSW = "in-process index, HNSW graph (usearch)"
 EXACT = "in-process index, exact scan"
 
 
@@ -60,7 +60,7 @@ def test_loaded_graph_follows_new_embeddings_and_the_indexer_replaces_its_file(g
     indexer.save_graph()
     worker = index(name, graph_dir)
     worker.refresh(force=True)
-    (first_graph,) = graph_dir.glob("*.hnsw")
+    (first_graph,) = graph_dir.glob("*.usearch")
     upsert_papers(
         [
             PaperRecord.build(
@@ -83,7 +83,7 @@ def test_loaded_graph_follows_new_embeddings_and_the_indexer_replaces_its_file(g
     assert len(worker.ids) == 11 and worker.description == HNSW
 
     assert indexer.save_graph()
-    (graph,) = graph_dir.glob("*.hnsw")  # the previous file is gone
+    (graph,) = graph_dir.glob("*.usearch")  # the previous file is gone
     assert graph != first_graph
     restarted = index(name, graph_dir)
     assert restarted.search(fish, 1)[0][0] == "2405.00001" and len(restarted.ids) == 11
