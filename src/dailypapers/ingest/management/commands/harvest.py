@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from rich.console import Console
 
+from dailypapers.cli import command_hint
 from dailypapers.ingest.oai import (
     METADATA_PARSERS,
     Harvester,
@@ -13,7 +14,6 @@ from dailypapers.ingest.oai import (
     HarvestResult,
     last_harvested,
 )
-from dailypapers.cli import command_hint
 from dailypapers.ingest.reporting import summary, terminate_as_interrupt
 from dailypapers.search.indexing import after_catalog_change
 
