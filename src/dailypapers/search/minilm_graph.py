@@ -86,14 +86,20 @@ def build_minilm_graph(model_dir: Path) -> onnx.ModelProto:
     head_size, epsilon = hidden // heads, config["layer_norm_eps"]
     g = _Graph(load_file(str(model_dir / "model.safetensors")))
 
+    # Position ids sliced from a constant 0..511 row, then looked up like the words
+    # (as in the graph torch exported before, so the quantiser treats the table
+    # alike). A Range would be shorter, but ONNX Runtime 1.32 rewrites
+    # Gather(Range) into a Slice it cannot run.
+    axis_1 = g.constant("axis_1", np.array([1]))
     tokens = g.op("Shape", "input_ids", start=1, end=2)
-    positions = g.op(
+    position_ids = g.op(
         "Slice",
-        g.weight("embeddings.position_embeddings.weight"),
-        g.constant("zero", np.array([0], dtype=np.int64)),
+        g.constant("position_ids", np.arange(config["max_position_embeddings"])[None, :]),
+        g.constant("zero", np.array([0])),
         tokens,
-        g.constant("axis_0", np.array([0], dtype=np.int64)),
+        axis_1,
     )
+    positions = g.op("Gather", g.weight("embeddings.position_embeddings.weight"), position_ids)
     words = g.op("Gather", g.weight("embeddings.word_embeddings.weight"), "input_ids")
     types = g.op("Gather", g.weight("embeddings.token_type_embeddings.weight"), "token_type_ids")
     summed = g.op("Add", g.op("Add", words, types), positions)
@@ -137,7 +143,6 @@ def build_minilm_graph(model_dir: Path) -> onnx.ModelProto:
         x = g.layer_norm(g.op("Add", out, x), f"{layer}.output.LayerNorm", epsilon)
 
     # Mean over the real tokens, then unit length (sentence-transformers' Pooling, Normalize).
-    axis_1 = g.constant("axis_1", np.array([1]))
     token_mask = g.op("Unsqueeze", mask, g.constant("axis_2", np.array([2])))
     total = g.op("ReduceSum", g.op("Mul", x, token_mask), axis_1, keepdims=0)
     count = g.op(
