@@ -7,6 +7,7 @@ embedded by the project's model (cached on disk by model and text, like the
 other benchmarks). Each corpus size is reached as ``search_latency.py
 --scale`` does: copies of the real vectors plus Gaussian noise (sigma 0.02 per
 dimension), renormalised. Queries: 200 more such copies, not in the index.
+``--random``: uniform random unit vectors instead, the hardest case for a graph.
 
 For each size: the graph built with ``search/vectors.py``'s parameters (usearch,
 and hnswlib too when it is installed, for comparison), its size on disk, the
@@ -170,16 +171,27 @@ def bench_size(corpus: np.ndarray, queries: np.ndarray, folder: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--real", type=int, default=10_000, help="real vectors to embed")
+    parser.add_argument(
+        "--random", action="store_true", help="random unit vectors instead (no structure)"
+    )
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     args = parser.parse_args()
     harness.require(CORPUS)
-    source = real_vectors(args.real)
     rng = np.random.default_rng(7)
+    if args.random:
+        source = perturbed(np.zeros((max(args.sizes), 384), dtype=np.float32), max(args.sizes), rng)
+        print("random unit vectors")
+    else:
+        source = real_vectors(args.real)
     queries = perturbed(source[rng.permutation(len(source))[:QUERIES]], QUERIES, rng)
     folder = Path(tempfile.mkdtemp(prefix="dailypapers-bench-graph-"))
     for size in args.sizes:
-        corpus = np.vstack([source, perturbed(source, size - len(source), rng)])[:size]
-        print(f"{size:,} vectors ({len(source):,} real, the rest perturbed copies)")
+        if args.random:
+            corpus = source[:size]
+            print(f"{size:,} random unit vectors")
+        else:
+            corpus = np.vstack([source, perturbed(source, size - len(source), rng)])[:size]
+            print(f"{size:,} vectors ({len(source):,} real, the rest perturbed copies)")
         bench_size(corpus, queries, folder)
         del corpus
     folder.rmdir()
