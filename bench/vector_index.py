@@ -177,6 +177,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     args = parser.parse_args()
     harness.require(CORPUS)
+    harness.setup()  # search.vectors reads its parameters beside its Django model
     rng = np.random.default_rng(7)
     if args.random:
         source = perturbed(np.zeros((max(args.sizes), 384), dtype=np.float32), max(args.sizes), rng)
