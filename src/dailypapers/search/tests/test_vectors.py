@@ -1,5 +1,6 @@
 """The in-process vector index: exact scan, and the HNSW graph the indexer saves for workers."""
 
+import json
 from io import StringIO
 
 import numpy as np
@@ -16,7 +17,7 @@ from dailypapers.search.vectors import InProcessVectors
 
 pytestmark = pytest.mark.usefixtures("corpus")
 
-HNSW = "in-process index, HNSW graph (hnswlib)"
+HNSW = "in-process index, HNSW graph (usearch)"
 EXACT = "in-process index, exact scan"
 
 
@@ -60,7 +61,7 @@ def test_loaded_graph_follows_new_embeddings_and_the_indexer_replaces_its_file(g
     indexer.save_graph()
     worker = index(name, graph_dir)
     worker.refresh(force=True)
-    (first_graph,) = graph_dir.glob("*.hnsw")
+    (first_graph,) = graph_dir.glob("*.usearch")
     upsert_papers(
         [
             PaperRecord.build(
@@ -83,10 +84,28 @@ def test_loaded_graph_follows_new_embeddings_and_the_indexer_replaces_its_file(g
     assert len(worker.ids) == 11 and worker.description == HNSW
 
     assert indexer.save_graph()
-    (graph,) = graph_dir.glob("*.hnsw")  # the previous file is gone
+    (graph,) = graph_dir.glob("*.usearch")  # the previous file is gone
     assert graph != first_graph
     restarted = index(name, graph_dir)
     assert restarted.search(fish, 1)[0][0] == "2405.00001" and len(restarted.ids) == 11
+
+
+def test_a_graph_saved_by_hnswlib_is_replaced_and_workers_scan_exactly_meanwhile(
+    graph_dir, name, query
+):
+    """Before issue 11 the graph file was hnswlib's, which usearch cannot read."""
+    index(name, graph_dir, hnsw_from=5).save_graph()
+    (meta_file,) = graph_dir.glob("*.json")
+    meta = json.loads(meta_file.read_text())
+    old_graph = graph_dir / "old.hnsw"
+    old_graph.write_bytes(b"hnswlib graph " * 100)
+    meta_file.write_text(json.dumps(meta | {"graph": old_graph.name}))
+    worker = index(name, graph_dir)
+    assert worker.search(query, 1)[0][0] == "2401.00005" and worker.description == EXACT
+    assert index(name, graph_dir, hnsw_from=5).save_graph()
+    assert not old_graph.exists()
+    restarted = index(name, graph_dir)
+    assert restarted.search(query, 1)[0][0] == "2401.00005" and restarted.description == HNSW
 
 
 def test_below_the_threshold_nothing_is_saved_and_workers_scan_exactly(graph_dir, name, query):

@@ -3,6 +3,7 @@
 import re
 
 from django import template
+from django.contrib.staticfiles import finders
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -20,6 +21,15 @@ def latex(text: str) -> SafeString:
     return mark_safe(
         _COMMAND.sub(lambda m: f"<{_COMMANDS[m[1]]}>{m[2]}</{_COMMANDS[m[1]]}>", escaped)
     )
+
+
+@register.simple_tag
+def katex_available() -> bool:
+    """Whether KaTeX's files are there (npm installed them at set-up).
+
+    Without them pages link no KaTeX file and math stays as its LaTeX source.
+    """
+    return finders.find("katex/katex.min.js") is not None
 
 
 @register.filter

@@ -1,6 +1,7 @@
 """A small catalog for the page tests: listings over several days, an organization, voters."""
 
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
@@ -23,6 +24,13 @@ def paper_record(arxiv_id: str, **fields) -> PaperRecord:
         "categories": ["cs.LG"],
     }
     return PaperRecord.build(**(values | fields))
+
+
+@pytest.fixture
+def katex(settings):
+    """KaTeX's files, which set-up takes from npm: tests of rendered math need them."""
+    if not Path(settings.KATEX_DIR).is_dir():
+        pytest.skip(f"KaTeX is not installed at {settings.KATEX_DIR} (no npm at set-up)")
 
 
 @pytest.fixture

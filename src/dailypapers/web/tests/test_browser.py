@@ -116,7 +116,7 @@ def test_more_papers_load_below_without_leaving_the_page(page: Page, catalog):
     expect(page).to_have_url(re.compile(r"/papers/date/2024-03-04$"))
 
 
-def test_latex_renders_as_math_and_hostile_titles_stay_text(page: Page, catalog):
+def test_latex_renders_as_math_and_hostile_titles_stay_text(page: Page, catalog, katex):
     dialogs = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     page.goto("/papers/2403.00001")

@@ -123,7 +123,7 @@ def test_html_in_titles_and_abstracts_is_escaped_everywhere(client, catalog):
         assert "&lt;script&gt;alert" in html, url
 
 
-def test_latex_text_commands_become_html_and_math_is_left_for_katex(client, catalog):
+def test_latex_text_commands_become_html_and_math_is_left_for_katex(client, catalog, katex):
     html = client.get("/papers/2403.00001").content.decode()
     assert "of $O(n^2)$ <em>Large</em> Language Models" in html
     assert "/static/katex/katex.min.js" in html and "auto-render.min.js" in html
