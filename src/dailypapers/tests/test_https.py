@@ -23,8 +23,9 @@ from aiosmtpd.controller import Controller
 from django.contrib.auth.models import User
 from playwright.sync_api import Page, expect
 
-from dailypapers.conftest import ExternalDatabase
-from dailypapers.digests.tests.conftest import Inbox, free_port
+from dailypapers.community.tests.test_browser import fill_sign_up_form
+from dailypapers.conftest import ExternalDatabase, free_port
+from dailypapers.digests.tests.conftest import Inbox
 
 REPO = Path(__file__).resolve().parents[3]
 NGINX_SITE = REPO / "deploy" / "nginx" / "dailypapers.conf"
@@ -456,12 +457,7 @@ def test_sign_up_log_in_upvote_comment_subscribe_and_reset_through_https(browser
     assert hsts == "max-age=31536000; includeSubDomains; preload"
 
     page.goto(f"{site.url}/accounts/signup/")
-    page.get_by_label("Username").fill("carol")
-    page.locator("#id_email").fill("carol@example.org")
-    page.locator("#id_password1").fill(PASSWORD)
-    page.locator("#id_password2").fill(PASSWORD)
-    page.get_by_role("button", name="Create account").click()
-    expect(page.get_by_text("Welcome, carol!")).to_be_visible()
+    fill_sign_up_form(page, "carol", PASSWORD)
     cookies = {cookie["name"]: cookie for cookie in context.cookies()}
     assert cookies["sessionid"]["secure"] and cookies["csrftoken"]["secure"]
 

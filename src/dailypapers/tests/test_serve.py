@@ -1,7 +1,6 @@
 """``dailypapers serve``: migrates, serves, and helps when the catalog is empty."""
 
 import re
-import socket
 import subprocess
 import time
 import urllib.request
@@ -16,7 +15,7 @@ import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from dailypapers.cli import command_hint
-from dailypapers.conftest import ExternalDatabase, arxiv_row, canned_http_server
+from dailypapers.conftest import ExternalDatabase, arxiv_row, canned_http_server, free_port
 from dailypapers.ingest.hf_daily import hf_today
 from dailypapers.ingest.tests.stand_ins import (
     closed_port_url,
@@ -28,12 +27,6 @@ from dailypapers.management.commands.serve import Command as Serve
 from dailypapers.papers.models import Paper
 from dailypapers.papers.records import ListingRecord
 from dailypapers.papers.services import upsert_listings
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextmanager

@@ -21,15 +21,20 @@ def log_in(page: Page, username: str, next_path: str) -> None:
     expect(page).to_have_url(re.compile(re.escape(next_path) + "$"))
 
 
+def fill_sign_up_form(page: Page, username: str, password: str) -> None:
+    """On the sign-up page: an account for ``username`` at example.org, then its welcome."""
+    page.get_by_label("Username").fill(username)
+    page.locator("#id_email").fill(f"{username}@example.org")
+    page.locator("#id_password1").fill(password)
+    page.locator("#id_password2").fill(password)
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_text(f"Welcome, {username}!")).to_be_visible()
+
+
 def test_sign_up(page: Page, paper):
     page.goto("/papers/2403.01779")
     page.get_by_role("link", name="Sign up").click()
-    page.get_by_label("Username").fill("carol")
-    page.locator("#id_email").fill("carol@example.org")
-    page.locator("#id_password1").fill(PASSWORD)
-    page.locator("#id_password2").fill(PASSWORD)
-    page.get_by_role("button", name="Create account").click()
-    expect(page.get_by_text("Welcome, carol!")).to_be_visible()
+    fill_sign_up_form(page, "carol", PASSWORD)
     expect(page.get_by_role("link", name="carol")).to_be_visible()
     assert User.objects.filter(username="carol", email="carol@example.org").exists()
 

@@ -3,7 +3,6 @@
 import email
 import os
 import signal
-import socket
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from email.message import EmailMessage
@@ -13,6 +12,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from django.utils import timezone
 
+from dailypapers.conftest import free_port
 from dailypapers.digests.models import Follow, Subscription
 from dailypapers.papers.models import Author, Authorship, DailyListing, Organization, Paper
 
@@ -74,12 +74,6 @@ class Inbox:
         message = email.message_from_bytes(envelope.original_content, policy=default_policy)
         self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message))
         return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture

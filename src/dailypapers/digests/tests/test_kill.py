@@ -5,9 +5,9 @@ import subprocess
 import pytest
 from aiosmtpd.controller import Controller
 
-from dailypapers.conftest import ExternalDatabase
+from dailypapers.conftest import ExternalDatabase, free_port
 
-from .conftest import DAY, Inbox, free_port
+from .conftest import DAY, Inbox
 
 POPULATE = """
 from datetime import date, timedelta

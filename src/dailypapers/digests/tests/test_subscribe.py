@@ -9,10 +9,11 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
+from dailypapers.conftest import free_port
 from dailypapers.digests import tokens
 from dailypapers.digests.models import Follow, Subscription
 
-from .conftest import free_port, subscriber
+from .conftest import subscriber
 
 pytestmark = pytest.mark.django_db
 SUBSCRIBE = "/digests/"
