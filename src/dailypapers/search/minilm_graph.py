@@ -66,6 +66,10 @@ class _Graph:
         matmul = self.op("MatMul", x, self.weight(f"{prefix}.weight", transposed=True))
         return self.op("Add", matmul, self.weight(f"{prefix}.bias"))
 
+    def heads(self, x: str, prefix: str, split: str, perm: list[int]) -> str:
+        """A projection of ``x`` split into attention heads, axes in ``perm``'s order."""
+        return self.op("Transpose", self.op("Reshape", self.linear(x, prefix), split), perm=perm)
+
     def layer_norm(self, x: str, prefix: str, epsilon: float) -> str:
         return self.op(
             "LayerNormalization",
@@ -120,13 +124,11 @@ def build_minilm_graph(model_dir: Path) -> onnx.ModelProto:
     for n in range(config["num_hidden_layers"]):
         layer = f"encoder.layer.{n}"
 
-        def heads_of(projection: str, perm: list[int], x=x, layer=layer) -> str:
-            projected = g.linear(x, f"{layer}.attention.self.{projection}")
-            return g.op("Transpose", g.op("Reshape", projected, split_heads), perm=perm)
-
-        query = heads_of("query", [0, 2, 1, 3])  # batch, heads, tokens, head_size
-        key = heads_of("key", [0, 2, 3, 1])  # batch, heads, head_size, tokens
-        value = heads_of("value", [0, 2, 1, 3])
+        self_attention = f"{layer}.attention.self"
+        # batch, heads, tokens, head_size; the keys transposed: head_size, then tokens.
+        query = g.heads(x, f"{self_attention}.query", split_heads, [0, 2, 1, 3])
+        key = g.heads(x, f"{self_attention}.key", split_heads, [0, 2, 3, 1])
+        value = g.heads(x, f"{self_attention}.value", split_heads, [0, 2, 1, 3])
         scores = g.op("Add", g.op("Mul", g.op("MatMul", query, key), scale), score_bias)
         context = g.op("MatMul", g.op("Softmax", scores, axis=-1), value)
         merged = g.op("Reshape", g.op("Transpose", context, perm=[0, 2, 1, 3]), merge_heads)
