@@ -61,34 +61,25 @@ class Command(BaseCommand):
         if not Paper.objects.exists():
             self.offer_first_content()
         self.report_pending_metadata()
-        # Embedding is slow: a separate process keeps the search indexes level
-        # with the catalog while gunicorn serves.
-        indexer = (
-            None
-            if no_indexer
-            else subprocess.Popen([sys.executable, "-m", "dailypapers", "index", "--watch", "60"])
-        )
-        # Email digests every day at DAILYPAPERS_DIGEST_TIME (docs/digests.md).
-        digests = (
-            subprocess.Popen([sys.executable, "-m", "dailypapers", "digest", "schedule"])
-            if settings.DIGEST_TIME
-            else None
-        )
-        # Hugging Face's daily lists, every day at DAILYPAPERS_SYNC_HF_TIME.
-        hf_sync = (
-            subprocess.Popen([sys.executable, "-m", "dailypapers", "sync-hf", "--schedule"])
-            if settings.SYNC_HF
-            else None
-        )
-        # Papers known only from a listing, completed whenever arXiv answers.
-        pending = (
-            subprocess.Popen(
-                [sys.executable, "-m", "dailypapers", "add", "--pending", "--watch"]
-                + [str(settings.COMPLETE_PENDING_MINUTES * 60)]
-            )
-            if settings.COMPLETE_PENDING_MINUTES > 0
-            else None
-        )
+        background = [
+            # Embedding is slow: a separate process keeps the search indexes level
+            # with the catalog while gunicorn serves.
+            (not no_indexer, ["index", "--watch", "60"]),
+            # Email digests every day at DAILYPAPERS_DIGEST_TIME (docs/digests.md).
+            (bool(settings.DIGEST_TIME), ["digest", "schedule"]),
+            # Hugging Face's daily lists, every day at DAILYPAPERS_SYNC_HF_TIME.
+            (settings.SYNC_HF, ["sync-hf", "--schedule"]),
+            # Papers known only from a listing, completed whenever arXiv answers.
+            (
+                settings.COMPLETE_PENDING_MINUTES > 0,
+                ["add", "--pending", "--watch", str(settings.COMPLETE_PENDING_MINUTES * 60)],
+            ),
+        ]
+        processes = [
+            subprocess.Popen([sys.executable, "-m", "dailypapers", *command])
+            for wanted, command in background
+            if wanted
+        ]
         # gunicorn's workers and threads already keep every core busy: one thread
         # per request for BLAS and the embedding model, or they fight over the
         # cores (ONNX Runtime's idle threads spin: two per worker doubled the CPU
@@ -114,10 +105,9 @@ class Command(BaseCommand):
                 }
             ).run()
         finally:
-            for process in (indexer, digests, hf_sync, pending):
-                if process:
-                    process.terminate()
-                    process.wait(timeout=30)
+            for process in processes:
+                process.terminate()
+                process.wait(timeout=30)
 
     def offer_first_content(self) -> None:
         since = (date.today() - timedelta(days=settings.HARVEST_DAYS)).isoformat()
