@@ -111,23 +111,33 @@ class ExternalDatabase:
         return self.scalar("SELECT COUNT(*) FROM papers_paper")
 
     @contextmanager
-    def serving(self, *serve_args, env: dict[str, str] | None = None) -> Iterator[str]:
-        """``dailypapers serve`` on a free port, answering; yields its base URL."""
+    def serving(
+        self, *serve_args, env: dict[str, str] | None = None, timeout: float = 90
+    ) -> Iterator["LiveServe"]:
+        """``dailypapers serve`` on a free port, once it answers; its output when it stops."""
         port = free_port()
         server = subprocess.Popen(
-            self.command("serve", "--port", port, "--no-indexer", *serve_args),
+            self.command("serve", "--port", port, *serve_args),
             env={**self.env, **(env or {})},
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
         )
-        url = f"http://127.0.0.1:{port}"
+        live = LiveServe(f"http://127.0.0.1:{port}", port)
         try:
-            wait_until_answering(url, server)
-            yield url
+            wait_until_answering(live.url, server, timeout)
+            yield live
         finally:
             server.terminate()
-            server.communicate(timeout=30)
+            live.output.append(server.communicate(timeout=30)[0])
+
+
+@dataclass
+class LiveServe:
+    url: str
+    port: int
+    # What serve printed, once it has stopped.
+    output: list[str] = field(default_factory=list)
 
 
 def free_port() -> int:

@@ -129,11 +129,18 @@ def test_restore_has_every_upvote_committed_before_the_backup_started(tmp_path):
     votes: list[Vote] = []
     stop = threading.Event()
     snapshot = tmp_path / "snapshot.tar"
-    with site.serving("--workers", 2, "--threads", 4) as url:
+    with site.serving("--workers", 2, "--threads", 4, "--no-indexer") as served:
         clients = [
             threading.Thread(
                 target=upvote_until_stopped,
-                args=(url, username, token, random.sample(catalog["ids"], PAPERS), stop, votes),
+                args=(
+                    served.url,
+                    username,
+                    token,
+                    random.sample(catalog["ids"], PAPERS),
+                    stop,
+                    votes,
+                ),
             )
             for username, token in catalog["tokens"].items()
         ]

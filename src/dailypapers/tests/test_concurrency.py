@@ -49,9 +49,14 @@ def test_twenty_parallel_submissions_by_one_user_stop_at_the_daily_limit(tmp_pat
     assert imported.returncode == 0, imported.stderr
     token = create_user_with_token(db, "eager")
 
-    with db.serving("--workers", "3", "--threads", "4") as url, ThreadPoolExecutor(20) as pool:
+    with (
+        db.serving("--workers", "3", "--threads", "4", "--no-indexer") as site,
+        ThreadPoolExecutor(20) as pool,
+    ):
         statuses = list(
-            pool.map(lambda i: post_json(f"{url}/api/daily_papers", {"arxivId": i}, token), ids)
+            pool.map(
+                lambda i: post_json(f"{site.url}/api/daily_papers", {"arxivId": i}, token), ids
+            )
         )
 
     limit = 5  # DAILYPAPERS_SUBMISSIONS_PER_DAY's default

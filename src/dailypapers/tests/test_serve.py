@@ -4,8 +4,6 @@ import re
 import subprocess
 import time
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, timedelta
 from io import StringIO
 from pathlib import Path
@@ -29,45 +27,19 @@ from dailypapers.papers.records import ListingRecord
 from dailypapers.papers.services import upsert_listings
 
 
-@contextmanager
-def serving(db: ExternalDatabase, *options: str) -> Iterator[tuple[int, list[str]]]:
-    """`dailypapers serve` on a free port, once it answers; then the port and its output."""
-    port = free_port()
-    server = subprocess.Popen(
-        db.command("serve", "--port", port, "--workers", 1, *options),
-        env=db.env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    output: list[str] = []
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).close()
-                break
-            except OSError:
-                assert server.poll() is None, server.stdout.read()
-                assert time.monotonic() < deadline, "serve did not answer in time"
-                time.sleep(0.2)
-        yield port, output
-    finally:
-        server.terminate()
-        output.append(server.communicate(timeout=30)[0])
-
-
 @pytest.mark.django_db(transaction=True)
 def test_serve_migrates_and_answers_on_the_given_port(tmp_path):
     db = ExternalDatabase(tmp_path, migrate=False)
     with (
-        serving(db) as (port, output),
-        urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response,
+        db.serving("--workers", 1, timeout=60) as site,
+        urllib.request.urlopen(f"{site.url}/", timeout=5) as response,
     ):
         page = response.read().decode()
     assert response.status == 200
     assert "dailypapers import" in page  # the empty catalog says how to fill it
-    assert "The catalog is empty" in output[0] and "dailypapers harvest --from" in output[0]
+    assert (
+        "The catalog is empty" in site.output[0] and "dailypapers harvest --from" in site.output[0]
+    )
 
 
 @pytest.mark.django_db(transaction=True)
@@ -76,15 +48,15 @@ def test_without_a_mail_server_emails_are_files_in_the_data_dir_and_serve_says_s
     for name in ["EMAIL_HOST", "EMAIL_BACKEND", "EMAIL_FILE_PATH"]:
         db.env.pop(name, None)
     mail_dir = tmp_path / "data" / "mail"
-    with serving(db, "--no-indexer") as (port, output):
+    with db.serving("--workers", 1, "--no-indexer", timeout=60) as site:
         browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
-        form = browser.open(f"http://127.0.0.1:{port}/digests/", timeout=5).read().decode()
+        form = browser.open(f"{site.url}/digests/", timeout=5).read().decode()
         csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form)[1]
         body = urlencode({"csrfmiddlewaretoken": csrf, "email": "ada@example.org"}).encode()
-        with browser.open(f"http://127.0.0.1:{port}/digests/", body, timeout=30) as answer:
+        with browser.open(f"{site.url}/digests/", body, timeout=30) as answer:
             assert answer.status == 200  # after the redirect to the form, with a message
             assert "we sent a confirmation link to ada@example.org" in answer.read().decode()
-    assert f"emails are written to files in {mail_dir}" in output[0]
+    assert f"emails are written to files in {mail_dir}" in site.output[0]
     [written] = mail_dir.iterdir()
     message = written.read_text()
     assert "To: ada@example.org" in message and "/digests/confirm/" in message
