@@ -39,7 +39,9 @@ def create_user_with_token(db: ExternalDatabase, username: str) -> str:
     return next(word for word in issued.stdout.split() if word.startswith("dp_"))
 
 
-def test_twenty_parallel_submissions_by_one_user_stop_at_the_daily_limit(tmp_path, write_jsonl):
+def test_twenty_parallel_submissions_by_one_user_stop_at_the_daily_limit(
+    tmp_path, write_jsonl, campaign
+):
     db = ExternalDatabase(tmp_path)
     today = date.today().isoformat()
     ids = [f"2411.{n:05d}" for n in range(20)]
@@ -60,6 +62,9 @@ def test_twenty_parallel_submissions_by_one_user_stop_at_the_daily_limit(tmp_pat
         )
 
     limit = 5  # DAILYPAPERS_SUBMISSIONS_PER_DAY's default
-    print(f"20 parallel submissions: {statuses.count(201)} accepted, {statuses.count(429)} refused")
+    campaign.record(
+        "20 parallel submissions by one user, 3 workers",
+        f"{statuses.count(201)} accepted (limit {limit}), {statuses.count(429)} refused",
+    )
     assert sorted(statuses) == [201] * limit + [429] * (20 - limit)
     assert db.scalar("SELECT COUNT(*) FROM papers_dailylisting") == limit
