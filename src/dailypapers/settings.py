@@ -4,6 +4,7 @@ The default is a single-machine deployment: SQLite in ``$DAILYPAPERS_DATA_DIR``
 (``./data``). Set ``DATABASE_URL=postgres://…`` to use PostgreSQL instead.
 """
 
+import importlib.util
 import ipaddress
 import os
 from pathlib import Path
@@ -168,6 +169,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 30,
     }
+elif importlib.util.find_spec("psycopg") is None:
+    raise ImproperlyConfigured(
+        "DATABASE_URL names PostgreSQL, whose driver is an extra: "
+        "run `make install` with DATABASE_URL set, or .venv/bin/pip install -e '.[postgres]'"
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -62,10 +62,12 @@ def vector_index():
     name = embedding_model_name()
 
     def make():
-        from .vectors_pgvector import PgVectorIndex, enable_pgvector
+        if connection.vendor == "postgresql":
+            # Only here: pgvector's adapter comes with the postgres extra.
+            from .vectors_pgvector import PgVectorIndex, enable_pgvector
 
-        if enable_pgvector():
-            return PgVectorIndex(name, dim=384)
+            if enable_pgvector():
+                return PgVectorIndex(name, dim=384)
         return InProcessVectors(name, dim=384, graph_dir=settings.SEARCH_INDEX_DIR / "vectors")
 
     return _once(("vectors", connection.vendor, connection.settings_dict["NAME"], name), make)

@@ -78,6 +78,8 @@ class MiniLMEmbedder:
         threads: int = os.cpu_count() or 1,
     ):
         import onnxruntime
+
+        model_files = minilm_path()  # first: it says how to install the model's packages
         from tokenizers import Tokenizer
 
         self.name = embedding_name(max_tokens, quantized)
@@ -91,7 +93,7 @@ class MiniLMEmbedder:
         self.session = onnxruntime.InferenceSession(
             str(onnx_file), options, providers=["CPUExecutionProvider"]
         )
-        self.tokenizer = Tokenizer.from_file(str(minilm_path() / "tokenizer.json"))
+        self.tokenizer = Tokenizer.from_file(str(model_files / "tokenizer.json"))
         self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
         self.tokenizer.enable_truncation(max_length=max_tokens)
         self.batch_size = batch_size

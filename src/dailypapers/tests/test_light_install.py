@@ -1,0 +1,63 @@
+"""The default install has no PostgreSQL driver: SQLite must work without it.
+
+The test extra brings psycopg and pgvector (the postgres extra), so the suite
+would not notice a SQLite code path that imports them; these runs hide them.
+"""
+
+import subprocess
+import sys
+
+import pytest
+from django.db import connection
+
+from dailypapers.conftest import arxiv_row
+
+WITHOUT_POSTGRES_DRIVER = (
+    "import sys; sys.modules.update(psycopg=None, pgvector=None); "
+    "from dailypapers.cli import main; main(sys.argv[1:])"
+)
+
+
+def light_run(tmp_path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", WITHOUT_POSTGRES_DRIVER, *args],
+        env={"DAILYPAPERS_DATA_DIR": str(tmp_path / "data"), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the light install is the SQLite one")
+def test_sqlite_site_imports_indexes_and_searches_without_postgres_driver(tmp_path, write_jsonl):
+    papers = write_jsonl(
+        "papers.jsonl",
+        [
+            arxiv_row("2403.00001", title="Graph neural networks for molecules"),
+            arxiv_row("2403.00002", title="Sparse attention for long documents"),
+        ],
+    )
+    for command in (("migrate", "-v0"), ("import", str(papers)), ("index",)):
+        done = light_run(tmp_path, *command)
+        assert done.returncode == 0, done.stderr
+
+    found = light_run(tmp_path, "search", "molecule graphs")
+
+    assert found.returncode == 0, found.stderr
+    assert "2403.00001" in found.stdout
+
+
+def test_postgres_url_without_driver_says_how_to_install_it(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-c", WITHOUT_POSTGRES_DRIVER, "check"],
+        env={
+            "DAILYPAPERS_DATA_DIR": str(tmp_path / "data"),
+            "DATABASE_URL": "postgres://nobody@127.0.0.1:5432/nothing",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert done.returncode != 0
+    assert "[postgres]" in done.stderr
