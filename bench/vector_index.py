@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from rich.progress import Progress, TimeElapsedColumn
 
 sys.path.insert(0, str(Path(__file__).parent))
 import harness  # noqa: E402
@@ -44,8 +45,17 @@ def real_vectors(count: int) -> np.ndarray:
     cache_file = os.environ.get("DAILYPAPERS_EMBEDDING_CACHE", harness.EMBEDDING_CACHE)
     cache = EmbeddingCache(Path(cache_file))
     embedder = MiniLMEmbedder(model_dir, cache=cache)
+    texts = [paper_text(row["title"], row["abstract"]) for row in rows]
     started = time.perf_counter()
-    vectors = embedder.embed([paper_text(row["title"], row["abstract"]) for row in rows])
+    # In chunks, each cached as it is done: an interrupted run resumes where it stopped.
+    chunks = range(0, count, 2000)
+    with Progress(*Progress.get_default_columns(), TimeElapsedColumn()) as progress:
+        task = progress.add_task("embedding", total=count)
+        parts = []
+        for start in chunks:
+            parts.append(embedder.embed(texts[start : start + 2000]))
+            progress.advance(task, len(parts[-1]))
+    vectors = np.concatenate(parts)
     print(f"{count} real vectors in {time.perf_counter() - started:.0f} s ({embedder.name})")
     return vectors
 
