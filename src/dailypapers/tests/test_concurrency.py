@@ -7,18 +7,24 @@ module keeps, so each test uses its own papers, users and subscribers.
 
 import asyncio
 import json
+import random
 import re
+import sqlite3
 import subprocess
+import threading
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
+from http.cookiejar import CookieJar
 
 import pytest
 from aiosmtpd.controller import Controller
+from django.db import connection
 
 from dailypapers.conftest import ExternalDatabase, arxiv_row, free_port
 from dailypapers.digests.tests.conftest import DAY, Inbox
@@ -108,6 +114,251 @@ def test_twenty_parallel_submissions_by_one_user_stop_at_the_daily_limit(
     assert sorted(statuses) == [201] * limit + [429] * (20 - limit)
     listed = "SELECT COUNT(*) FROM papers_dailylisting WHERE paper_id LIKE '2411.%'"
     assert db.scalar(listed) == limit
+
+
+# --- Voters: API clients with tokens, and people signed in on the site -------------------
+
+PASSWORD = "correct horse battery staple"
+
+
+def rows(db: ExternalDatabase, sql: str) -> list[tuple]:
+    if db.sqlite_file is None:
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+            return cursor.fetchall()
+    with sqlite3.connect(db.sqlite_file) as sqlite:
+        return sqlite.execute(sql).fetchall()
+
+
+CROWD = """
+import json
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import User
+from dailypapers.community.models import ApiToken
+from dailypapers.papers.models import Paper
+for arxiv_id in {papers!r}:
+    Paper.objects.create(
+        arxiv_id=arxiv_id, version=1, title=f"Paper {{arxiv_id}}", abstract="A method.",
+        categories="cs.LG", primary_category="cs.LG",
+    )
+tokens = {{}}
+for name in {api!r}:
+    tokens[name] = ApiToken.objects.issue(User.objects.create(username=name), name="crowd")[1]
+hashed = make_password({password!r})  # once: every site client has the same password
+for name in {people!r}:
+    User.objects.create(username=name, password=hashed)
+print(json.dumps(tokens))
+"""
+
+
+@dataclass
+class Crowd:
+    """Users made in the site's database: API clients (by token) and people (by password)."""
+
+    tokens: dict[str, str]
+    people: list[str]
+
+
+def make_crowd(db: ExternalDatabase, papers: list[str], api: list[str], people: list[str]):
+    made = db.run(
+        "shell",
+        "-c",
+        CROWD.format(papers=papers, api=api, people=people, password=PASSWORD),
+    )
+    assert made.returncode == 0, made.stderr
+    return Crowd(json.loads(made.stdout.strip().splitlines()[-1]), people)
+
+
+@dataclass
+class Tally:
+    """What the clients saw, across threads."""
+
+    statuses: Counter = field(default_factory=Counter)
+    # Answers that were not what this client's own moves imply (its vote's state).
+    wrong: list[str] = field(default_factory=list)
+    # Failures to get any answer, and answers saying the database was locked.
+    errors: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def saw(self, status: int, body: str, what: str) -> None:
+        with self.lock:
+            self.statuses[status] += 1
+            if status >= 500 or "database is locked" in body:
+                self.errors.append(f"{what}: {status} {body[:200]}")
+
+    @property
+    def requests(self) -> int:
+        return sum(self.statuses.values())
+
+    @property
+    def server_errors(self) -> int:
+        return sum(n for status, n in self.statuses.items() if status >= 500)
+
+
+class Client:
+    """One HTTP client with its own cookies (a person's browser) or token (a script)."""
+
+    def __init__(self, url: str, tally: Tally, token: str | None = None):
+        self.url, self.tally, self.token = url, tally, token
+        self.cookies = CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
+
+    def call(
+        self, method: str, path: str, form: dict | None = None, headers: dict | None = None
+    ) -> tuple[int, str]:
+        headers = dict(headers or {})
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        data = urllib.parse.urlencode(form).encode() if form is not None else None
+        request = urllib.request.Request(self.url + path, data, headers, method=method)
+        try:
+            with self.opener.open(request, timeout=60) as response:
+                status, body = response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            status, body = error.code, error.read().decode(errors="replace")
+        except OSError as error:
+            # No answer at all (reset, timeout): as bad as a 5xx.
+            status, body = 599, f"{type(error).__name__}: {error}"
+        self.tally.saw(status, body, f"{method} {path}")
+        return status, body
+
+    def cookie(self, name: str) -> str:
+        return next((c.value for c in self.cookies if c.name == name), "")
+
+    def log_in(self, username: str) -> None:
+        """Through the login form, with the CSRF token it carries."""
+        status, page = self.call("GET", "/accounts/login/")
+        assert status == 200, page
+        csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)[1]
+        form = {"username": username, "password": PASSWORD, "csrfmiddlewaretoken": csrf}
+        status, _ = self.call("POST", "/accounts/login/", form)
+        assert status == 200 and self.cookie("sessionid"), f"{username} could not log in"
+
+    def toggle(self, paper: str) -> bool | None:
+        """The site's htmx upvote button: the viewer's state after the toggle."""
+        headers = {"HX-Request": "true", "X-CSRFToken": self.cookie("csrftoken")}
+        status, fragment = self.call("POST", f"/papers/{paper}/upvote", {}, headers)
+        pressed = re.search(r'aria-pressed="(true|false)"', fragment)
+        return pressed[1] == "true" if status == 200 and pressed else None
+
+    def vote(self, paper: str, up: bool) -> bool | None:
+        """The API's upvote (POST) or withdrawal (DELETE)."""
+        status, body = self.call("POST" if up else "DELETE", f"/api/papers/{paper}/upvote")
+        return json.loads(body)["upvoted"] if status == 200 else None
+
+    def paper_page(self, paper: str) -> tuple[bool, int]:
+        """The paper's page for this signed-in person: their upvote state, and the count."""
+        status, page = self.call("GET", f"/papers/{paper}")
+        assert status == 200, page
+        button = re.search(
+            rf'action="/papers/{re.escape(paper)}/upvote".*?aria-pressed="(true|false)"'
+            r'.*?data-testid="upvotes">(\d+)<',
+            page,
+            re.DOTALL,
+        )
+        return button[1] == "true", int(button[2])
+
+
+def moves_of(rng: random.Random, papers: list[str], count: int) -> list[tuple[str, bool]]:
+    """(paper, upvote or withdraw): an API client's moves; a person only toggles."""
+    return [(rng.choice(papers), rng.random() < 0.6) for _ in range(count)]
+
+
+def play(client: Client, name: str, moves: Iterable[tuple[str, bool]], by_toggle: bool) -> set:
+    """Make the moves one after another; the (user, paper) votes they leave."""
+    state: dict[str, bool] = {}
+    for paper, up in moves:
+        if by_toggle:
+            expected = not state.get(paper, False)
+            answer = client.toggle(paper)
+        else:
+            expected = up
+            answer = client.vote(paper, up)
+        state[paper] = expected
+        if answer is not None and answer != expected:
+            with client.tally.lock:
+                client.tally.wrong.append(f"{name} {paper}: {answer}, expected {expected}")
+    return {(name, paper) for paper, up in state.items() if up}
+
+
+@dataclass
+class Count:
+    """Each paper's votes, every way the site can tell."""
+
+    lost: int
+    duplicated: int
+    disagreements: list[str]
+
+
+def count_votes(site: Site, papers: list[str], expected: set, reader: Client, token: str):
+    """Compare the votes the moves imply with the rows, the stored counter, the API's
+    ``upvotes`` and the count on the paper's page (for a signed-in reader: fresh)."""
+    ids = ", ".join(f"'{p}'" for p in papers)
+    stored = set(
+        rows(
+            site.db,
+            "SELECT u.username, v.paper_id FROM papers_upvote v "
+            f"JOIN auth_user u ON u.id = v.user_id WHERE v.paper_id IN ({ids})",
+        )
+    )
+    counters = dict(
+        rows(site.db, f"SELECT arxiv_id, upvotes FROM papers_paper WHERE arxiv_id IN ({ids})")
+    )
+    api = Client(site.url, reader.tally, token)
+    lost, duplicated = len(expected - stored), len(stored - expected)
+    disagreements = []
+    for paper in papers:
+        want = sum(1 for _, p in expected if p == paper)
+        lost += max(0, want - counters[paper])
+        duplicated += max(0, counters[paper] - want)
+        status, body = api.call("GET", f"/api/papers/{paper}")
+        shown = {
+            "counter": counters[paper],
+            "API": json.loads(body)["upvotes"] if status == 200 else status,
+            "page": reader.paper_page(paper)[1],
+        }
+        if set(shown.values()) != {want}:
+            disagreements.append(f"{paper}: {want} votes, {shown}")
+    return Count(lost, duplicated, disagreements)
+
+
+def test_fifty_clients_voting_at_once_leave_exact_counts(site, campaign):
+    clients = campaign.size(50, 200)
+    moves_each = campaign.size(8, 30)
+    papers = [f"2412.{n:05d}" for n in range(6)]
+    api = [f"script{n}" for n in range(clients * 3 // 5)]
+    people = [f"person{n}" for n in range(clients - len(api))]
+    crowd = make_crowd(site.db, papers, api, people)
+    rng = random.Random(12)
+    moves = {name: moves_of(rng, papers, moves_each) for name in api + people}
+    tally = Tally()
+    start = threading.Barrier(clients, timeout=120)
+
+    def run(name: str) -> tuple[Client, set]:
+        client = Client(site.url, tally, crowd.tokens.get(name))
+        if name in people:
+            client.log_in(name)
+        start.wait()  # every client signed in: all vote at once
+        return client, play(client, name, moves[name], by_toggle=name in people)
+
+    with ThreadPoolExecutor(clients) as pool:
+        played = list(pool.map(run, api + people))
+    expected = set().union(*(votes for _, votes in played))
+    reader = next(client for client, _ in played if client.token is None)
+    count = count_votes(site, papers, expected, reader, next(iter(crowd.tokens.values())))
+
+    votes = clients * moves_each
+    campaign.record(
+        f"{clients} clients ({len(api)} with API tokens, {len(people)} signed in on the site) "
+        f"voting and withdrawing at once: {votes} votes on {len(papers)} papers, "
+        f"{WORKERS} workers",
+        f"{count.lost} lost, {count.duplicated} duplicated, {tally.server_errors} 5xx "
+        f"in {tally.requests} requests; {len(count.disagreements)} papers whose counter, "
+        "rows, API and page disagree",
+    )
+    assert (count.lost, count.duplicated, tally.errors, tally.wrong) == (0, 0, [], [])
+    assert count.disagreements == []
+    assert tally.requests >= votes
 
 
 # --- Two `digest send` runs at once -------------------------------------------------------
