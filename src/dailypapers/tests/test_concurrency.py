@@ -12,6 +12,7 @@ import re
 import sqlite3
 import subprocess
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -461,3 +462,94 @@ def test_two_digest_runs_started_together_send_each_subscriber_one_copy(
     sent_rows = "SELECT COUNT(*) FROM digests_digest d JOIN digests_subscription s "
     sent_rows += f"ON s.id = d.subscription_id WHERE d.status = 'sent' AND s.email LIKE '{slug}-%'"
     assert database.scalar(sent_rows) == count
+
+
+# --- An import while the site serves --------------------------------------------------------
+
+
+def moves_until(
+    done: threading.Event, rng: random.Random, papers: list[str], at_least: int
+) -> Iterator[tuple[str, bool]]:
+    """Moves as ``moves_of`` makes them, until ``done`` (and at least ``at_least``)."""
+    made = 0
+    while made < at_least or not done.is_set():
+        yield rng.choice(papers), rng.random() < 0.6
+        made += 1
+
+
+def read_until(client: Client, done: threading.Event, rng: random.Random, ids: list[str]) -> None:
+    """An anonymous reader's pages and API calls: papers (maybe not imported yet: 404),
+    lists, and searches that no cache has answered before."""
+    while not done.is_set():
+        paper, words = rng.choice(ids), f"method+{rng.randrange(10**6)}"
+        path = rng.choice(
+            [
+                f"/papers/{paper}",
+                f"/api/papers/{paper}",
+                "/papers/new",
+                "/api/daily_papers",
+                f"/papers?q={words}",
+                f"/api/papers/search?q={words}",
+            ]
+        )
+        client.call("GET", path)
+
+
+def test_an_import_while_the_site_serves_reads_and_votes_loses_nothing(site, write_jsonl, campaign):
+    count = campaign.size(3000, 30000)
+    ids = [f"2501.{n:05d}" for n in range(count)]
+    # The voted papers are in the catalog before the import, which rewrites them (version 2).
+    voted = ids[:: count // 4][:4]
+    api, people, readers = [f"importer-fan{n}" for n in range(6)], ["reader0", "reader1"], 2
+    crowd = make_crowd(site.db, voted, api, people)
+    path = write_jsonl("big.jsonl", [arxiv_row(i, version=2) for i in ids])
+    tally, done = Tally(), threading.Event()
+    voters = [Client(site.url, tally, crowd.tokens.get(name)) for name in api + people]
+    for name, client in zip(api + people, voters, strict=True):
+        if name in people:
+            client.log_in(name)
+
+    def vote(index: int) -> set:
+        name = (api + people)[index]
+        moves = moves_until(done, random.Random(f"{name}-12"), voted, at_least=10)
+        return play(voters[index], name, moves, by_toggle=name in people)
+
+    with ThreadPoolExecutor(len(voters) + readers) as pool:
+        reading = [
+            pool.submit(read_until, Client(site.url, tally), done, random.Random(n), ids)
+            for n in range(readers)
+        ]
+        voting = [pool.submit(vote, index) for index in range(len(voters))]
+        started = time.monotonic()
+        try:
+            imported = subprocess.run(
+                site.db.command("import", path),
+                env=site.db.env,
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+        finally:
+            done.set()
+        seconds = time.monotonic() - started
+        expected = set().union(*(future.result() for future in voting))
+        for future in reading:
+            future.result()
+    count_of = count_votes(site, voted, expected, voters[-1], next(iter(crowd.tokens.values())))
+    in_catalog = site.db.scalar(
+        "SELECT COUNT(*) FROM papers_paper WHERE arxiv_id LIKE '2501.%' AND version = 2"
+    )
+    locked = sum(1 for error in tally.errors if "database is locked" in error)
+    locked += imported.stderr.count("database is locked")
+
+    campaign.record(
+        f"`import` of {count} records ({seconds:.0f} s) while {readers} readers and "
+        f"{len(voters)} voters used the site, {WORKERS} workers",
+        f"{in_catalog}/{count} records imported; {tally.server_errors} 5xx and {locked} "
+        f"'database is locked' in {tally.requests} requests; {count_of.lost} lost, "
+        f"{count_of.duplicated} duplicated votes",
+    )
+    assert imported.returncode == 0, imported.stderr
+    assert in_catalog == count
+    assert (tally.errors, locked, tally.wrong) == ([], 0, [])
+    assert (count_of.lost, count_of.duplicated, count_of.disagreements) == (0, 0, [])
