@@ -152,22 +152,17 @@ print(json.dumps(tokens))
 """
 
 
-@dataclass
-class Crowd:
-    """Users made in the site's database: API clients (by token) and people (by password)."""
-
-    tokens: dict[str, str]
-    people: list[str]
-
-
-def make_crowd(db: ExternalDatabase, papers: list[str], api: list[str], people: list[str]):
+def make_crowd(
+    db: ExternalDatabase, papers: list[str], api: list[str], people: list[str]
+) -> dict[str, str]:
+    """The papers, the API clients (whose tokens it returns) and the people (PASSWORD)."""
     made = db.run(
         "shell",
         "-c",
         CROWD.format(papers=papers, api=api, people=people, password=PASSWORD),
     )
     assert made.returncode == 0, made.stderr
-    return Crowd(json.loads(made.stdout.strip().splitlines()[-1]), people)
+    return json.loads(made.stdout.strip().splitlines()[-1])
 
 
 @dataclass
@@ -177,7 +172,7 @@ class Tally:
     statuses: Counter = field(default_factory=Counter)
     # Answers that were not what this client's own moves imply (its vote's state).
     wrong: list[str] = field(default_factory=list)
-    # Failures to get any answer, and answers saying the database was locked.
+    # 5xx answers, no answer at all, and answers saying the database was locked.
     errors: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -291,7 +286,7 @@ class Count:
     disagreements: list[str]
 
 
-def count_votes(site: Site, papers: list[str], expected: set, reader: Client, token: str):
+def count_votes(site: Site, papers: list[str], expected: set, reader: Client, token: str) -> Count:
     """Compare the votes the moves imply with the rows, the stored counter, the API's
     ``upvotes`` and the count on the paper's page (for a signed-in reader: fresh)."""
     ids = ", ".join(f"'{p}'" for p in papers)
@@ -329,14 +324,14 @@ def test_fifty_clients_voting_at_once_leave_exact_counts(site, campaign):
     papers = [f"2412.{n:05d}" for n in range(6)]
     api = [f"script{n}" for n in range(clients * 3 // 5)]
     people = [f"person{n}" for n in range(clients - len(api))]
-    crowd = make_crowd(site.db, papers, api, people)
+    tokens = make_crowd(site.db, papers, api, people)
     rng = random.Random(12)
     moves = {name: moves_of(rng, papers, moves_each) for name in api + people}
     tally = Tally()
     start = threading.Barrier(clients, timeout=120)
 
     def run(name: str) -> tuple[Client, set]:
-        client = Client(site.url, tally, crowd.tokens.get(name))
+        client = Client(site.url, tally, tokens.get(name))
         if name in people:
             client.log_in(name)
         start.wait()  # every client signed in: all vote at once
@@ -346,7 +341,7 @@ def test_fifty_clients_voting_at_once_leave_exact_counts(site, campaign):
         played = list(pool.map(run, api + people))
     expected = set().union(*(votes for _, votes in played))
     reader = next(client for client, _ in played if client.token is None)
-    count = count_votes(site, papers, expected, reader, next(iter(crowd.tokens.values())))
+    count = count_votes(site, papers, expected, reader, next(iter(tokens.values())))
 
     votes = clients * moves_each
     campaign.record(
@@ -501,10 +496,10 @@ def test_an_import_while_the_site_serves_reads_and_votes_loses_nothing(site, wri
     # The voted papers are in the catalog before the import, which rewrites them (version 2).
     voted = ids[:: count // 4][:4]
     api, people, readers = [f"importer-fan{n}" for n in range(6)], ["reader0", "reader1"], 2
-    crowd = make_crowd(site.db, voted, api, people)
+    tokens = make_crowd(site.db, voted, api, people)
     path = write_jsonl("big.jsonl", [arxiv_row(i, version=2) for i in ids])
     tally, done = Tally(), threading.Event()
-    voters = [Client(site.url, tally, crowd.tokens.get(name)) for name in api + people]
+    voters = [Client(site.url, tally, tokens.get(name)) for name in api + people]
     for name, client in zip(api + people, voters, strict=True):
         if name in people:
             client.log_in(name)
@@ -535,7 +530,7 @@ def test_an_import_while_the_site_serves_reads_and_votes_loses_nothing(site, wri
         expected = set().union(*(future.result() for future in voting))
         for future in reading:
             future.result()
-    count_of = count_votes(site, voted, expected, voters[-1], next(iter(crowd.tokens.values())))
+    count_of = count_votes(site, voted, expected, voters[-1], next(iter(tokens.values())))
     in_catalog = site.db.scalar(
         "SELECT COUNT(*) FROM papers_paper WHERE arxiv_id LIKE '2501.%' AND version = 2"
     )
