@@ -310,7 +310,9 @@ DIGEST_RETRY_DELAY = float(os.environ.get("DAILYPAPERS_DIGEST_RETRY_DELAY", "2")
 DIGEST_MAX_BOUNCES = int(os.environ.get("DAILYPAPERS_DIGEST_MAX_BOUNCES", "3"))
 # Processes `digest send` splits the subscribers over, each with its own SMTP connection.
 DIGEST_SEND_WORKERS = int(os.environ.get("DAILYPAPERS_DIGEST_WORKERS", "1"))
-# One `digest send` at a time per SQLite data dir (PostgreSQL uses an advisory lock).
-DIGEST_LOCK_FILE = DATA_DIR / "digest-send.lock"
+# On SQLite, `digest send` claims each digest by locking a byte of this file:
+# beside the database, so that every process writing to it sees the claims,
+# whatever its data dir (PostgreSQL locks the digest's row instead).
+DIGEST_LOCK_FILE = Path(f"{DATABASES['default']['NAME']}-digests.lock")
 # Django waits forever on a silent SMTP server without it.
 EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", "30"))

@@ -1,4 +1,4 @@
-"""Sending due digests exactly once, with retries, bounces and one run at a time.
+"""Sending due digests exactly once, with retries and bounces, however many runs at once.
 
 For each due (subscription, period) a Digest row exists (``pending``) before
 the message goes out, and is marked ``sent`` in the same transaction that
@@ -7,6 +7,10 @@ killed at any point leaves every digest either ``sent`` or still owed, and
 the next run sends what is owed. The one window no SMTP client can close is between the
 server's "250 accepted" and that commit (a millisecond): a kill exactly there
 sends that one digest again (docs/digests.md).
+
+Runs started together (cron and `serve`'s scheduler, two machines sharing the
+database) share the work: a run sends a digest only while it holds its claim
+(``Claims``), and skips the digests other runs hold.
 """
 
 import ctypes
@@ -44,13 +48,11 @@ BATCH = 500
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # From <sys/prctl.h>.
 PR_SET_PDEATHSIG = 1
-# Any 64-bit number of our own: PostgreSQL advisory locks are per database.
-ADVISORY_LOCK = 0x6469676573747321
 
 
 class SendAborted(Exception):
-    """The run cannot go on (SMTP server unreachable, sender refused, another run):
-    what was not sent stays owed to the next run."""
+    """The run cannot go on (SMTP server unreachable, sender refused): what was
+    not sent stays owed to the next run."""
 
 
 @dataclass
@@ -96,29 +98,44 @@ def _weekly_day() -> int:
     return WEEKDAYS.index(day)
 
 
-@contextmanager
-def one_run_at_a_time() -> Iterator[None]:
-    """Refuse to start beside another run (cron and `serve` both scheduling, say).
+class Claims:
+    """The digests this run is sending, each claimed while it is composed, sent and recorded.
 
-    Both locks vanish with the process, so a killed run never blocks the next.
+    A claim vanishes with the process that holds it, so a killed run's digest is
+    owed to the next run at once. On PostgreSQL it is the digest's row, locked
+    FOR UPDATE in the transaction that records the sending; other runs skip
+    locked rows. On SQLite a transaction would lock the whole database for the
+    length of an SMTP exchange: the claim is one byte of a lock file beside the
+    database (DIGEST_LOCK_FILE), at the digest's id, locked with fcntl.
     """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_lock(%s)", [ADVISORY_LOCK])
-            if not cursor.fetchone()[0]:
-                raise SendAborted("another `digest send` is running on this database")
+
+    def __enter__(self) -> "Claims":
+        self._file = None
+        if connection.vendor != "postgresql":
+            self._file = open(settings.DIGEST_LOCK_FILE, "a")  # noqa: SIM115 (closed in __exit__)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self._file is not None:
+            self._file.close()  # releases every claim left
+
+    @contextmanager
+    def hold(self, record: Digest) -> Iterator[bool]:
+        """Whether this run holds ``record``'s claim and the digest is still owed."""
+        owed = Digest.objects.filter(pk=record.pk, status=Digest.Status.PENDING)
+        if self._file is None:
+            with transaction.atomic():
+                yield owed.select_for_update(skip_locked=True).exists()
+            return
         try:
-            yield
+            fcntl.lockf(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, record.pk)
+        except (BlockingIOError, PermissionError):
+            yield False  # another run is sending it
+            return
+        try:
+            yield owed.exists()
         finally:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [ADVISORY_LOCK])
-        return
-    with open(settings.DIGEST_LOCK_FILE, "a") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise SendAborted("another `digest send` is running on this data dir") from None
-        yield
+            fcntl.lockf(self._file, fcntl.LOCK_UN, 1, record.pk)
 
 
 @dataclass
@@ -241,14 +258,11 @@ def send_due(
                     else:
                         report.empty += 1
         return report
-    if shard is not None:
-        # A worker of a run that holds the lock, and dies with it (_in_workers).
-        return _send(periods, shard, composer, report, now, mailer_sleep)
-    with one_run_at_a_time():
+    if shard is None:
         throttle.prune(now - timedelta(days=1))
         if workers > 1:
             return _in_workers(today, now, only, workers, report)
-        return _send(periods, None, composer, report, now, mailer_sleep)
+    return _send(periods, shard, composer, report, now, mailer_sleep)
 
 
 def _send(
@@ -261,12 +275,18 @@ def _send(
 ) -> Report:
     mailer = Mailer(report, sleep=mailer_sleep)
     try:
-        for frequency, period in periods.items():
-            for batch in _due(frequency, period, shard):
-                records = _claim(batch, period)
-                composer.load_sent([subscription.pk for subscription in batch])
-                for subscription in batch:
-                    _send_one(subscription, records[subscription.pk], composer, mailer, report, now)
+        with Claims() as claims:
+            for frequency, period in periods.items():
+                for batch in _due(frequency, period, shard):
+                    records = _records(batch, period)
+                    composer.load_sent([subscription.pk for subscription in batch])
+                    for subscription in batch:
+                        record = records[subscription.pk]
+                        if record.status in DONE:
+                            continue
+                        with claims.hold(record) as owed:
+                            if owed:
+                                _send_one(subscription, record, composer, mailer, report, now)
     finally:
         mailer.close()
     return report
@@ -276,8 +296,8 @@ def _in_workers(today: date, now: datetime, only: str | None, workers: int, repo
     """Run ``workers`` processes of `digest send --shard`, each with its own database
     and SMTP connections, and add up their reports.
 
-    They are killed when this process dies (PR_SET_PDEATHSIG), so the run lock
-    this process holds covers them: a killed run leaves no worker sending.
+    They are killed when this process dies (PR_SET_PDEATHSIG): a killed run
+    leaves no worker sending.
     """
     command = [sys.executable, "-m", "dailypapers", "digest", "send"]
     command += ["--date", today.isoformat(), "--now", now.isoformat()]
@@ -330,7 +350,7 @@ def _due(
         yield list(batch.prefetch_related("follows").order_by("id"))
 
 
-def _claim(batch: list[Subscription], period: str) -> dict[int, Digest]:
+def _records(batch: list[Subscription], period: str) -> dict[int, Digest]:
     """The batch's Digest rows for ``period``, created where missing, by subscription id."""
     Digest.objects.bulk_create(
         [Digest(subscription=subscription, period=period) for subscription in batch],
@@ -348,8 +368,7 @@ def _send_one(
     report: Report,
     now: datetime,
 ) -> None:
-    if record.status in DONE:
-        return
+    """Compose, send and record one digest, whose claim this run holds."""
     composed = composer.compose(subscription, list(subscription.follows.all()))
     if composed is None:
         with transaction.atomic():
