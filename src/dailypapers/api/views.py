@@ -9,7 +9,7 @@ from typing import Any, Literal
 import orjson
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from ninja import Field, NinjaAPI, Path, Query, Schema, Status, Swagger
+from ninja import Field, NinjaAPI, Path, Query, Schema, Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.renderers import JSONRenderer
 from ninja.security import HttpBearer
@@ -28,6 +28,7 @@ from dailypapers.papers.services import (
 from dailypapers.search.service import search_page
 
 from . import shapes
+from .schemas import DailyItem, Message, PaperInfo, Upvoted
 
 
 class OrjsonRenderer(JSONRenderer):
@@ -53,10 +54,6 @@ api = NinjaAPI(
 ArxivId = Path(
     ..., pattern=r"^(\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?/\d{7})(v\d+)?$", examples=["2403.01779"]
 )
-
-
-class Message(Schema):
-    error: str
 
 
 @api.exception_handler(ValidationError)
@@ -96,8 +93,23 @@ def _link_next(request: HttpRequest, response: HttpResponse, page: int) -> None:
     )
 
 
-@api.get("/daily_papers", response={200: list[dict], 400: Message}, summary="Daily papers")
-def daily_papers(request: HttpRequest, response: HttpResponse, params: Query[DailyParams]):
+def _answer(request: HttpRequest, data: Any, status: int = 200) -> HttpResponse:
+    """``data``, built by ``shapes`` in the shape its operation declares, rendered as it is.
+
+    Not validated against that schema on the way out: for 120 search results,
+    ninja's validation doubled the endpoint's time (6.7 to 12-14 ms). The tests
+    hold real answers to the schemas instead (test_schema.py).
+    """
+    return api.create_response(request, data, status=status)
+
+
+@api.get(
+    "/daily_papers",
+    response={200: list[DailyItem], 400: Message},
+    by_alias=True,
+    summary="Daily papers",
+)
+def daily_papers(request: HttpRequest, params: Query[DailyParams]) -> HttpResponse:
     """Listings of a day, an ISO week or a month (by listing date), or the most recent."""
     try:
         period = parse_period(params.date, params.week, params.month)
@@ -106,17 +118,27 @@ def daily_papers(request: HttpRequest, response: HttpResponse, params: Query[Dai
     listings = daily_listings(period, submitter=params.submitter or "", sort=params.sort)
     start = params.p * params.limit
     page = list(listings[start : start + params.limit + 1])
+    response = _answer(
+        request, [shapes.daily_item(listing.paper, listing) for listing in page[: params.limit]]
+    )
     if len(page) > params.limit:
         _link_next(request, response, params.p)
-    return [shapes.daily_item(listing.paper, listing) for listing in page[: params.limit]]
+    return response
 
 
-@api.get("/papers/search", response={200: list[dict], 400: Message}, summary="Search papers")
+@api.get(
+    "/papers/search",
+    response={200: list[DailyItem], 400: Message},
+    by_alias=True,
+    summary="Search papers",
+)
 def search_papers(
     request: HttpRequest, q: str = Query("", max_length=250), limit: int = Query(50, ge=1, le=120)
-):
+) -> HttpResponse:
     """Hybrid keyword and semantic search over the whole catalog."""
-    return shapes.daily_items([pid for pid, _ in search_page(q, limit=limit).page])
+    return _answer(
+        request, shapes.daily_items([pid for pid, _ in search_page(q, limit=limit).page])
+    )
 
 
 def _paper(arxiv_id: str) -> Paper:
@@ -131,11 +153,14 @@ def _paper(arxiv_id: str) -> Paper:
 
 
 @api.get(
-    "/papers/{arxiv_id}", response={200: dict, 400: Message, 404: Message}, summary="One paper"
+    "/papers/{arxiv_id}",
+    response={200: PaperInfo, 400: Message, 404: Message},
+    by_alias=True,
+    summary="One paper",
 )
-def paper_info(request: HttpRequest, arxiv_id: str = ArxivId):
+def paper_info(request: HttpRequest, arxiv_id: str = ArxivId) -> HttpResponse:
     paper = _paper(arxiv_id)
-    return shapes.paper_info(paper, paper.daily_listing)
+    return _answer(request, shapes.paper_info(paper, paper.daily_listing))
 
 
 def paper_markdown(request: HttpRequest, arxiv_id: str) -> HttpResponse:
@@ -166,12 +191,6 @@ def _writer(request: HttpRequest):
     return request.auth
 
 
-class Upvoted(Schema):
-    id: str
-    upvotes: int
-    upvoted: bool
-
-
 @api.api_operation(
     ["POST", "DELETE"],
     "/papers/{arxiv_id}/upvote",
@@ -179,12 +198,12 @@ class Upvoted(Schema):
     response={200: Upvoted, 400: Message, 401: Message, 403: Message, 404: Message},
     summary="Upvote a paper (POST) or withdraw the upvote (DELETE)",
 )
-def upvote(request: HttpRequest, arxiv_id: str = ArxivId):
+def upvote(request: HttpRequest, arxiv_id: str = ArxivId) -> HttpResponse:
     user, paper = _writer(request), _paper(arxiv_id)
     upvoted = request.method == "POST"
     (add_upvote if upvoted else remove_upvote)(user, paper)
     paper.refresh_from_db(fields=["upvotes"])
-    return {"id": paper.arxiv_id, "upvotes": paper.upvotes, "upvoted": upvoted}
+    return _answer(request, {"id": paper.arxiv_id, "upvotes": paper.upvotes, "upvoted": upvoted})
 
 
 class Submission(Schema):
@@ -195,7 +214,7 @@ class Submission(Schema):
     "/daily_papers",
     auth=TokenAuth(),
     response={
-        201: dict,
+        201: DailyItem,
         400: Message,
         401: Message,
         403: Message,
@@ -204,9 +223,10 @@ class Submission(Schema):
         429: Message,
         503: Message,
     },
+    by_alias=True,
     summary="Submit a paper to today's daily list",
 )
-def submit(request: HttpRequest, submission: Submission):
+def submit(request: HttpRequest, submission: Submission) -> HttpResponse:
     user = _writer(request)
     try:
         arxiv_id = normalize_arxiv_id(submission.arxivId)
@@ -217,7 +237,7 @@ def submit(request: HttpRequest, submission: Submission):
         listing = submit_to_daily_list(user, paper, timezone.localdate())
     except SubmissionRefused as refusal:
         raise HttpError(refusal.status, str(refusal)) from None
-    return Status(201, shapes.daily_item(_paper(arxiv_id), listing))
+    return _answer(request, shapes.daily_item(_paper(arxiv_id), listing), status=201)
 
 
 def _fetch_from_arxiv(arxiv_id: str) -> Paper:
