@@ -103,10 +103,30 @@ def _answer(request: HttpRequest, data: Any, status: int = 200) -> HttpResponse:
     return api.create_response(request, data, status=status)
 
 
+def _links_to_the_paper(status: int, pointer: str) -> dict:
+    """OpenAPI links from an answer to the operations that take the paper it names.
+
+    ``pointer`` locates the paper's id in the answer (a JSON pointer). They tell
+    readers of the schema how the operations connect, and lead schemathesis'
+    stateful tests from one answer to the next call.
+    """
+    arxiv_id = f"$response.body#{pointer}"
+    by_id = {"arxiv_id": arxiv_id}
+    links = {
+        "paper_info": {"operationId": "paper_info", "parameters": by_id},
+        "upvote": {"operationId": "upvote", "parameters": by_id},
+        "withdraw_upvote": {"operationId": "withdraw_upvote", "parameters": by_id},
+        "submit": {"operationId": "submit", "requestBody": {"arxivId": arxiv_id}},
+    }
+    return {"responses": {status: {"links": links}}}
+
+
 @api.get(
     "/daily_papers",
     response={200: list[DailyItem], 400: Message},
     by_alias=True,
+    operation_id="daily_papers",
+    openapi_extra=_links_to_the_paper(200, "/0/paper/id"),
     summary="Daily papers",
 )
 def daily_papers(request: HttpRequest, params: Query[DailyParams]) -> HttpResponse:
@@ -130,6 +150,8 @@ def daily_papers(request: HttpRequest, params: Query[DailyParams]) -> HttpRespon
     "/papers/search",
     response={200: list[DailyItem], 400: Message},
     by_alias=True,
+    operation_id="search_papers",
+    openapi_extra=_links_to_the_paper(200, "/0/paper/id"),
     summary="Search papers",
 )
 def search_papers(
@@ -156,6 +178,8 @@ def _paper(arxiv_id: str) -> Paper:
     "/papers/{arxiv_id}",
     response={200: PaperInfo, 400: Message, 404: Message},
     by_alias=True,
+    operation_id="paper_info",
+    openapi_extra=_links_to_the_paper(200, "/id"),
     summary="One paper",
 )
 def paper_info(request: HttpRequest, arxiv_id: str = ArxivId) -> HttpResponse:
@@ -191,16 +215,35 @@ def _writer(request: HttpRequest):
     return request.auth
 
 
-@api.api_operation(
-    ["POST", "DELETE"],
+UPVOTE_ANSWERS = {200: Upvoted, 400: Message, 401: Message, 403: Message, 404: Message}
+
+
+@api.post(
     "/papers/{arxiv_id}/upvote",
     auth=TokenAuth(),
-    response={200: Upvoted, 400: Message, 401: Message, 403: Message, 404: Message},
-    summary="Upvote a paper (POST) or withdraw the upvote (DELETE)",
+    response=UPVOTE_ANSWERS,
+    operation_id="upvote",
+    openapi_extra=_links_to_the_paper(200, "/id"),
+    summary="Upvote a paper",
 )
 def upvote(request: HttpRequest, arxiv_id: str = ArxivId) -> HttpResponse:
+    return _vote(request, arxiv_id, upvoted=True)
+
+
+@api.delete(
+    "/papers/{arxiv_id}/upvote",
+    auth=TokenAuth(),
+    response=UPVOTE_ANSWERS,
+    operation_id="withdraw_upvote",
+    openapi_extra=_links_to_the_paper(200, "/id"),
+    summary="Withdraw one's upvote",
+)
+def withdraw_upvote(request: HttpRequest, arxiv_id: str = ArxivId) -> HttpResponse:
+    return _vote(request, arxiv_id, upvoted=False)
+
+
+def _vote(request: HttpRequest, arxiv_id: str, upvoted: bool) -> HttpResponse:
     user, paper = _writer(request), _paper(arxiv_id)
-    upvoted = request.method == "POST"
     (add_upvote if upvoted else remove_upvote)(user, paper)
     paper.refresh_from_db(fields=["upvotes"])
     return _answer(request, {"id": paper.arxiv_id, "upvotes": paper.upvotes, "upvoted": upvoted})
@@ -224,6 +267,8 @@ class Submission(Schema):
         503: Message,
     },
     by_alias=True,
+    operation_id="submit",
+    openapi_extra=_links_to_the_paper(201, "/paper/id"),
     summary="Submit a paper to today's daily list",
 )
 def submit(request: HttpRequest, submission: Submission) -> HttpResponse:
