@@ -250,7 +250,11 @@ def _vote(request: HttpRequest, arxiv_id: str, upvoted: bool) -> HttpResponse:
 
 
 class Submission(Schema):
-    arxivId: str  # noqa: N815 (Hugging Face's spelling)
+    arxivId: str = Field(  # noqa: N815 (Hugging Face's spelling)
+        max_length=200,
+        description="an arXiv id, with or without its version or 'arXiv:', or its arxiv.org URL",
+        examples=["2403.01779", "https://arxiv.org/abs/2403.01779v2"],
+    )
 
 
 @api.post(
