@@ -125,6 +125,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "dailypapers.request_limits.RequestSizeLimit",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -205,6 +206,9 @@ AUTH_PASSWORD_VALIDATORS = [
     ]
 ]
 CSRF_FAILURE_VIEW = "dailypapers.web.errors.csrf_failure"
+# The largest request body taken, files included (request_limits.py): comments,
+# forms and API calls are small. As deploy/nginx's client_max_body_size.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "papers"
 LOGOUT_REDIRECT_URL = "papers"

@@ -4,7 +4,8 @@ import json
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.core.exceptions import BadRequest
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 
 from dailypapers.community.models import Comment
@@ -33,7 +34,8 @@ def paper_bibtex(request: HttpRequest, arxiv_id: str) -> HttpResponse:
     try:
         arxiv_id = normalize_arxiv_id(arxiv_id)
     except InvalidArxivId as error:
-        return HttpResponseBadRequest(str(error))
+        # The site's error page: it escapes the message, which quotes the request.
+        raise BadRequest(str(error)) from None
     paper = get_object_or_404(Paper.objects.visible().for_cards(), pk=arxiv_id)
     return _bibtex([paper], arxiv_id.replace("/", "-"))
 
@@ -43,7 +45,7 @@ def daily_bibtex(request: HttpRequest) -> HttpResponse:
     try:
         period = parse_period(*(request.GET.get(name) for name in ("date", "week", "month")))
     except InvalidPeriod as error:
-        return HttpResponseBadRequest(str(error))
+        raise BadRequest(str(error)) from None
     listings = daily_listings(period)
     return _bibtex([listing.paper for listing in listings[:MAX_ENTRIES]], "daily-papers")
 

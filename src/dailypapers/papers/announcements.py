@@ -18,7 +18,8 @@ from django.db.models import Q, QuerySet
 
 from .models import Paper
 
-_CATEGORY = re.compile(r"[a-z][a-z-]*(\.[A-Za-z-]+)?")
+# An archive and a subject class, each of at most 20 characters ("cond-mat.stat-mech").
+_CATEGORY = re.compile(r"[a-z][a-z-]{0,19}(\.[A-Za-z-]{1,20})?")
 
 
 class InvalidCategory(ValueError):

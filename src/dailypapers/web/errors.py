@@ -1,19 +1,34 @@
 """Error pages: readable HTML for people, JSON for the API's paths."""
 
-from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
+from django.conf import settings
+from django.core.exceptions import (
+    BadRequest,
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
-HEADINGS = {400: "Bad request", 403: "Forbidden", 404: "Page not found"}
+HEADINGS = {
+    400: "Bad request",
+    403: "Forbidden",
+    404: "Page not found",
+    413: "Request too large",
+}
 # The views raise these very classes with a message written for the visitor. Django's
 # own subclasses describe internals: Resolver404 carries the URL configuration,
 # DisallowedHost the ALLOWED_HOSTS advice.
 MESSAGES_FOR_VISITORS = (Http404, PermissionDenied, BadRequest, SuspiciousOperation)
 
 
-def _error(request: HttpRequest, status: int, exception: Exception | None) -> HttpResponse:
+def _error(
+    request: HttpRequest, status: int, exception: Exception | None, message: str = ""
+) -> HttpResponse:
     written_for_visitor = type(exception) in MESSAGES_FOR_VISITORS and exception.args
-    message = str(exception) if written_for_visitor else HEADINGS[status]
+    message = message or (str(exception) if written_for_visitor else HEADINGS[status])
     if request.path.startswith("/api/"):
         return JsonResponse({"error": message}, status=status)
     context = {"heading": HEADINGS[status], "message": message}
@@ -21,6 +36,12 @@ def _error(request: HttpRequest, status: int, exception: Exception | None) -> Ht
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    # Django's refusals of oversized requests name its settings: say it in the visitor's words.
+    if isinstance(exception, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024
+        return _error(request, 413, exception, f"The request is larger than {limit} KB.")
+    if isinstance(exception, TooManyFieldsSent | TooManyFilesSent):
+        return _error(request, 400, exception, "The request has too many parameters.")
     return _error(request, 400, exception)
 
 

@@ -318,7 +318,8 @@ class _Window:
 def _search(request: HttpRequest) -> HttpResponse:
     form = SearchForm(request.GET)
     if not form.is_valid():
-        return render(request, "web/search.html", {"form": form, "query": ""}, status=400)
+        context = {"form": form, "query": "", "title": "Search"}
+        return render(request, "web/search.html", context, status=400)
     query = form.cleaned_data["q"]
     number = _page_number(request)
     results = None

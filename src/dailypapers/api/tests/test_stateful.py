@@ -1,0 +1,103 @@
+"""Schemathesis, stateful: chains of calls along the OpenAPI links, with a token that writes.
+
+On a populated catalog (tests/conftest.py), a scenario starts from a list or a
+search and follows the links (views._links_to_the_paper) to the papers the
+answers name: reading them, upvoting, withdrawing, submitting them to the
+daily list. Every answer is held to its documented schema and status codes,
+with a few malformed requests mixed in; none may be a 5xx.
+"""
+
+from collections import Counter
+
+import pytest
+import schemathesis
+from hypothesis import settings
+from hypothesis import strategies as st
+
+from dailypapers.wsgi import application
+
+from .conftest import TOPICS
+
+pytestmark = pytest.mark.django_db
+
+# Every write operation, and the success that shows a scenario reached it with real data.
+WRITES = {
+    "POST /api/papers/{arxiv_id}/upvote": 200,
+    "DELETE /api/papers/{arxiv_id}/upvote": 200,
+    "POST /api/daily_papers": 201,
+}
+
+# Queries whose best hit is a recent paper that no list has yet (tests/conftest.py).
+RECENT_TOPICS = [f"recent {topic}" for topic in TOPICS]
+
+
+@pytest.fixture
+def workflow(catalog, wsgi, arxiv_stand_in):
+    """The state machine, and what it saw: (operation, status) counts and failed checks."""
+    schema = schemathesis.openapi.from_wsgi("/api/openapi.json", application)
+
+    @schema.hook
+    def before_generate_query(context, strategy):
+        # Random search queries seldom find anything: some ask for the catalog's
+        # papers that are not on a list yet, so that submitting one can succeed.
+        if context.operation.path == "/api/papers/search":
+            return strategy | st.sampled_from(RECENT_TOPICS).map(lambda q: {"q": q})
+        return strategy
+
+    seen: Counter[tuple[str, int]] = Counter()
+    failures: list[BaseException] = []
+
+    auth = {"Authorization": f"Bearer {catalog.token}"}
+
+    class Workflow(schema.as_state_machine()):
+        def before_call(self, case):
+            case.headers = {**(case.headers or {}), **auth}
+
+        def after_call(self, response, case):
+            super().after_call(response, case)
+            seen[case.operation.label, response.status_code] += 1
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            try:
+                case.validate_response(
+                    response,
+                    additional_checks=additional_checks,
+                    # Given, not generated: the checks also try the call without it.
+                    headers=auth,
+                    # Every check but "a schema-valid request is accepted": the schema cannot
+                    # say that date, week and month exclude each other, nor which papers exist.
+                    excluded_checks=[schemathesis.checks.positive_data_acceptance],
+                    transport_kwargs=kwargs or None,
+                    recorder=self.recorder,
+                )
+            except BaseException as failure:
+                failures.append(failure)
+                raise
+
+    return Workflow, seen, failures
+
+
+def test_chains_of_calls_with_a_token_conform_to_the_schema(workflow, campaign):
+    machine, seen, failures = workflow
+    scenarios = campaign.size(40, 400)
+    machine.run(
+        settings=settings(
+            machine.TestCase.settings,
+            max_examples=scenarios,
+            stateful_step_count=6,
+            derandomize=True,  # the same scenarios every run: CI must not flake
+        )
+    )
+    calls = sum(seen.values())
+    server_errors = sum(n for (_, status), n in seen.items() if status >= 500)
+    writes = sum(n for (label, _), n in seen.items() if label in WRITES)
+    succeeded = {label: seen[label, status] for label, status in WRITES.items()}
+    campaign.record(
+        f"{scenarios} stateful scenarios, {calls} calls ({writes} writes: "
+        + ", ".join(f"{label} {n}x {WRITES[label]}" for label, n in succeeded.items())
+        + ")",
+        f"{len(failures)} failed checks, {server_errors} 5xx",
+    )
+    assert failures == [] and server_errors == 0
+    # The links led to real papers: every write succeeded at least once.
+    assert all(succeeded.values()), seen
