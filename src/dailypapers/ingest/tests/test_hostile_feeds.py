@@ -25,7 +25,7 @@ from dailypapers.ingest.oai import Harvester, HarvestError, HarvestPlan
 from dailypapers.papers.models import DailyListing, Paper
 from dailypapers.papers.services import upsert_papers
 
-from .test_hostile_records import (
+from .hostile import (
     DAY,
     KAGGLE_MONTHS,
     TRICKY,
