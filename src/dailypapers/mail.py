@@ -9,7 +9,9 @@ import smtplib
 import socket
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage, get_connection
+from django.core.validators import validate_email
 
 SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 FILE_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
@@ -26,6 +28,27 @@ SERVER_DOWN = (
     "We could not send the email: this site's mail server is not answering. "
     "Nothing was lost; please try again in a few minutes."
 )
+
+
+def validate_address(address: str) -> None:
+    """Refuse what cannot stand alone in a To header as one plain address (ValidationError).
+
+    Every form that takes an address someone will be mailed at checks it here.
+    Django's validator alone accepts quoted local parts holding control characters
+    (``"x\\x0bBcc:…"@host``, which Python's email package turns into a line break
+    in the header) and any Unicode in the domain, line separators included, which
+    IDNA cannot encode (the send fails). An address here is printable, unquoted,
+    and its domain has an ASCII form.
+    """
+    if not address.isprintable() or '"' in address:
+        raise ValidationError(
+            "An email address cannot contain quotes, line breaks or control characters."
+        )
+    validate_email(address)
+    try:
+        address.rpartition("@")[2].encode("idna")
+    except UnicodeError:
+        raise ValidationError("This email address's domain name cannot exist.") from None
 
 
 def send(message: EmailMessage) -> None:

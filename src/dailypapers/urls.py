@@ -24,7 +24,7 @@ FEEDS = [
     ("new-category", "feeds/new/<str:category>"),
     ("search", "feeds/search"),
     ("organization", "feeds/organizations/<slug:slug>"),
-    ("author", "feeds/authors/<str:name>"),
+    ("author", "feeds/authors/<path:name>"),
     ("upvotes", "feeds/users/<str:username>/upvotes"),
 ]
 for kind, route in FEEDS:

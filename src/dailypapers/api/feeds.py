@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
+from django.utils.html import escape
 
 from dailypapers.papers import announcements
 from dailypapers.papers.collections import (
@@ -161,8 +162,9 @@ class PaperFeed(Feed):
         return item[0].title
 
     def item_description(self, item) -> str:
-        # Plain text: Django escapes it into the XML; readers show it as text.
-        return item[0].abstract
+        # Readers take a description for HTML (Atom's summary says type="html"): the
+        # abstract is escaped as HTML first, then Django escapes that into the XML.
+        return escape(item[0].abstract)
 
     def item_link(self, item) -> str:
         return item[0].get_absolute_url()

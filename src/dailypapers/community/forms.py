@@ -2,6 +2,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 
+from dailypapers.mail import validate_address
 from dailypapers.papers.models import Organization, Paper
 
 MAX_COMMENT_LENGTH = 10_000
@@ -24,6 +25,7 @@ class SignupForm(UserCreationForm):
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"]
+        validate_address(email)
         if _email_taken(email):
             raise forms.ValidationError("An account with this email address exists already.")
         return email
@@ -40,6 +42,7 @@ class AccountForm(forms.ModelForm):
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"]
+        validate_address(email)
         if _email_taken(email, exclude_pk=self.instance.pk):
             raise forms.ValidationError("Another account uses this email address.")
         return email

@@ -91,6 +91,11 @@ def fetch_papers(ids: Sequence[str], client: arxiv.Client | None = None) -> Iter
             raise ArxivUnavailable(
                 f"cannot fetch from the arXiv API at {settings.ARXIV_API_URL}: {reason}"
             ) from error
+        except ValueError as error:
+            # The arxiv package's feed parser stops at a date that is not one.
+            raise ArxivUnavailable(
+                f"the arXiv API at {settings.ARXIV_API_URL} sent a malformed answer: {error}"
+            ) from error
         returned = set()
         for result in results:
             returned.add(_VERSION_SUFFIX.sub("", result.get_short_id()))

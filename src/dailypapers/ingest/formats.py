@@ -12,10 +12,13 @@ from email.utils import parsedate_to_datetime
 from dailypapers.papers.arxiv_ids import InvalidArxivId, normalize_arxiv_id
 from dailypapers.papers.models import MAX_URL
 from dailypapers.papers.records import (
+    MAX_VERSION,
     InvalidRecord,
     ListingRecord,
     OrganizationRecord,
     PaperRecord,
+    clean_text,
+    web_link,
 )
 
 Record = PaperRecord | ListingRecord
@@ -41,11 +44,12 @@ def _require(obj: dict, key: str):
 
 
 def parse_version(value) -> int | None:
+    """arXiv's version label (``v2``, ``2``); arXiv numbers versions from 1."""
     if value in (None, ""):
         return None
-    match = re.fullmatch(r"v?(\d+)", str(value).strip())
-    if not match:
-        raise InvalidRecord(f"version is not a number: {value!r}")
+    match = re.fullmatch(r"v?([0-9]{1,5})", str(value).strip())
+    if not match or not 1 <= int(match.group(1)) <= MAX_VERSION:
+        raise InvalidRecord(f"version is not a number from 1 to {MAX_VERSION}: {str(value)[:20]!r}")
     return int(match.group(1))
 
 
@@ -56,7 +60,18 @@ def _text_list(value, field: str) -> list[str]:
         return value.split()
     if not isinstance(value, list):
         raise InvalidRecord(f"{field} must be a list")
-    return [str(item) for item in value]
+    return [clean_text(item, f"each of {field}") for item in value]
+
+
+def _count(value, field: str) -> int | None:
+    """A count sent as a JSON number (``12``, or ``12.0``); ListingRecord checks its range."""
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise InvalidRecord(f"{field} is not a number: {str(value)[:20]!r}")
+    return value
 
 
 def parse_arxiv_jsonl(obj: dict) -> PaperRecord:
@@ -79,7 +94,7 @@ def parse_arxiv_jsonl(obj: dict) -> PaperRecord:
 
 def _kaggle_author(parts) -> str:
     # authors_parsed rows are [last, first, suffix].
-    if not isinstance(parts, list) or not parts:
+    if not isinstance(parts, list) or not parts or not all(isinstance(p, str) for p in parts):
         raise InvalidRecord("authors_parsed rows must be [last, first, suffix]")
     last, first, suffix = (list(parts) + ["", "", ""])[:3]
     return " ".join(part for part in (first, last, suffix) if part)
@@ -102,9 +117,11 @@ def parse_kaggle(obj: dict) -> PaperRecord:
     last = versions[-1] if versions and isinstance(versions[-1], dict) else {}
     version = parse_version(last.get("version"))
     if obj.get("authors_parsed"):
+        if not isinstance(obj["authors_parsed"], list):
+            raise InvalidRecord("authors_parsed must be a list")
         authors = [_kaggle_author(parts) for parts in obj["authors_parsed"]]
     else:
-        authors = split_author_list(obj.get("authors") or "")
+        authors = split_author_list(clean_text(obj.get("authors"), "authors"))
     return PaperRecord.build(
         arxiv_id=_require(obj, "id"),
         title=obj.get("title"),
@@ -121,19 +138,33 @@ def parse_kaggle(obj: dict) -> PaperRecord:
 
 
 def _avatar_url(url) -> str:
-    if not url:
+    """Hugging Face's avatar address, absolute; anything but a web link is left out."""
+    if not isinstance(url, str) or "\x00" in url:
         return ""
-    url = str(url)
-    return f"https://huggingface.co{url}" if url.startswith("/") else url
+    url = f"https://huggingface.co{url}" if url.startswith("/") else url
+    return url if len(url) <= MAX_URL else ""
 
 
 def _hf_listing_paper(arxiv_id: str, title, abstract, authors, **fields) -> PaperRecord | None:
-    """Listings describe their paper well enough to show it until arXiv's record arrives."""
-    if not (title and abstract):
-        return None
-    return PaperRecord.build(
-        arxiv_id=arxiv_id, title=title, abstract=abstract, authors=authors, version=0, **fields
+    """Listings describe their paper well enough to show it until arXiv's record arrives.
+
+    Checked even when they do not (no title or abstract): a field of the wrong
+    shape makes the listing invalid either way.
+    """
+    record = PaperRecord.build(
+        arxiv_id=arxiv_id,
+        title=title or arxiv_id,
+        abstract=abstract,
+        authors=authors,
+        version=0,
+        require_abstract=False,
+        **fields,
     )
+    return record if title and record.abstract else None
+
+
+def _listing_title(value) -> str:
+    return " ".join(clean_text(value, "title").split())
 
 
 def _listing_id(value) -> str:
@@ -141,6 +172,13 @@ def _listing_id(value) -> str:
         return normalize_arxiv_id(str(value or ""))
     except InvalidArxivId as error:
         raise InvalidRecord(str(error)) from None
+
+
+def _submitter(submitter) -> str:
+    if not isinstance(submitter, dict):
+        return ""
+    name = submitter.get("user") or submitter.get("name")
+    return clean_text(name if isinstance(name, str) else "", "submitter")[:150]
 
 
 def parse_hf_daily_api(obj: dict) -> ListingRecord:
@@ -152,21 +190,19 @@ def parse_hf_daily_api(obj: dict) -> ListingRecord:
     authors = paper.get("authors") or []
     if not isinstance(authors, list):
         raise InvalidRecord("paper.authors must be a list")
-    names = [a.get("name", "") if isinstance(a, dict) else str(a) for a in authors]
+    names = [a.get("name", "") if isinstance(a, dict) else a for a in authors]
     submitter = obj.get("submittedBy") or paper.get("submittedOnDailyBy") or {}
     org = obj.get("organization") or paper.get("organization")
     organization = None
     if isinstance(org, dict) and org.get("name"):
-        if len(str(org["name"])) > 100:
-            raise InvalidRecord("organization name is longer than 100 characters")
-        avatar = _avatar_url(org.get("avatarUrl"))
+        slug = clean_text(org["name"], "organization name")
         organization = OrganizationRecord(
-            slug=str(org["name"]),
-            name=str(org.get("fullname") or org["name"])[:200],
-            avatar_url=avatar if len(avatar) <= MAX_URL else "",
+            slug=slug,
+            name=clean_text(org.get("fullname"), "organization full name")[:200] or slug,
+            avatar_url=web_link(_avatar_url(org.get("avatarUrl"))),
         )
     title = obj.get("title") or paper.get("title")
-    upvotes = paper.get("upvotes", obj.get("upvotes"))
+    upvotes = _count(paper.get("upvotes", obj.get("upvotes")), "upvotes")
     return ListingRecord(
         arxiv_id=arxiv_id,
         date=parse_date(_require(obj, "publishedAt"), "publishedAt"),
@@ -180,11 +216,9 @@ def parse_hf_daily_api(obj: dict) -> ListingRecord:
             github_repo=obj.get("githubRepo") or paper.get("githubRepo"),
             project_page=obj.get("projectPage") or paper.get("projectPage"),
         ),
-        title=title or "",
-        upvotes=int(upvotes) if isinstance(upvotes, int | float) else None,
-        submitter_name=str(submitter.get("user") or submitter.get("name") or "")[:150]
-        if isinstance(submitter, dict)
-        else "",
+        title=_listing_title(title),
+        upvotes=upvotes,
+        submitter_name=_submitter(submitter),
         organization=organization,
     )
 
@@ -193,8 +227,8 @@ def parse_hf_daily_archive(obj: dict) -> ListingRecord:
     """A row of ``hf-daily.jsonl.gz``: date, id, upvotes, title, abstract, authors."""
     arxiv_id = _listing_id(_require(obj, "id"))
     upvotes = obj.get("upvotes")
-    if upvotes is not None and not isinstance(upvotes, int):
-        raise InvalidRecord(f"upvotes is not a number: {upvotes!r}")
+    if upvotes is not None and (not isinstance(upvotes, int) or isinstance(upvotes, bool)):
+        raise InvalidRecord(f"upvotes is not a number: {str(upvotes)[:20]!r}")
     return ListingRecord(
         arxiv_id=arxiv_id,
         date=parse_date(_require(obj, "date"), "date"),
@@ -202,7 +236,7 @@ def parse_hf_daily_archive(obj: dict) -> ListingRecord:
         paper=_hf_listing_paper(
             arxiv_id, obj.get("title"), obj.get("abstract"), obj.get("authors")
         ),
-        title=obj.get("title") or "",
+        title=_listing_title(obj.get("title")),
         upvotes=upvotes,
     )
 

@@ -13,11 +13,14 @@ class BrokenInput(Exception):
     """The file itself cannot be read on (truncated gzip, not JSON at all)."""
 
 
-def _first_byte(stream) -> bytes:
+def _first_byte(stream) -> tuple[bytes, int]:
+    """The first byte that is not white space, and how many lines it consumed to find it."""
+    lines = 0
     while True:
         byte = stream.peek(1)[:1]
         if byte not in (b" ", b"\t", b"\r", b"\n"):
-            return byte
+            return byte, lines
+        lines += byte == b"\n"
         stream.read(1)
 
 
@@ -36,11 +39,14 @@ def read_objects(
         number = 0
         try:
             buffered = io.BufferedReader(stream) if is_gzip else stream
-            if _first_byte(buffered) == b"[":
+            first, skipped = _first_byte(buffered)
+            number = skipped
+            if first == b"[":
                 yield from _read_array(buffered.read())
                 on_progress(raw.tell())
                 return
-            for number, line in enumerate(buffered, 1):
+            # Numbered from the blank lines skipped above, so a report points at the file's line.
+            for number, line in enumerate(buffered, skipped + 1):
                 if number % 1000 == 0:
                     on_progress(raw.tell())
                 if not line.strip():

@@ -1,6 +1,7 @@
 """What importers hand to the catalog: validated, source-independent records."""
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -19,12 +20,33 @@ _LIMITS = {
 }
 
 
+# PostgreSQL's smallint and integer columns (SQLite has no limit of its own).
+MAX_VERSION = 32767
+MAX_COUNT = 2**31 - 1
+# An organization's name is its page's address (/organizations/<slug>).
+_SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+_WEB_LINK = re.compile(r"https?://\S+", re.IGNORECASE)
+
+
 class InvalidRecord(ValueError):
     """A record that cannot be stored; the message says why."""
 
 
-def _clean(text: str | None) -> str:
-    return (text or "").strip()
+def clean_text(value: object, field: str) -> str:
+    """A text field, stripped; InvalidRecord for any other type, and for NUL characters,
+    which PostgreSQL cannot store (a record refused on one database is refused on both)."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InvalidRecord(f"{field} must be text, not {type(value).__name__}")
+    if "\x00" in value:
+        raise InvalidRecord(f"{field} contains a NUL character")
+    return value.strip()
+
+
+def web_link(text: str) -> str:
+    """``text`` if it is an http(s) URL, else nothing: pages make links of it."""
+    return text if _WEB_LINK.fullmatch(text) else ""
 
 
 @dataclass(frozen=True)
@@ -62,45 +84,72 @@ class PaperRecord:
             canonical_id, id_version = parse_arxiv_id(str(arxiv_id or ""))
         except ValueError as error:
             raise InvalidRecord(str(error)) from None
-        title = " ".join(_clean(title).split())
-        if not title:
-            raise InvalidRecord(f"{canonical_id}: missing title")
-        abstract = _clean(abstract)
-        if require_abstract and not abstract:
-            raise InvalidRecord(f"{canonical_id}: missing abstract")
-        if authors is not None and not isinstance(authors, list | tuple):
-            raise InvalidRecord(f"{canonical_id}: authors must be a list")
-        names = tuple(" ".join(str(name).split()) for name in authors or ())
-        if any(len(name) > MAX_AUTHOR_NAME for name in names):
-            raise InvalidRecord(
-                f"{canonical_id}: an author name is longer than {MAX_AUTHOR_NAME} characters"
+        try:
+            return cls._build(
+                canonical_id,
+                id_version,
+                title,
+                abstract,
+                authors,
+                version,
+                require_abstract,
+                fields,
             )
-        categories = tuple(fields.pop("categories", None) or ())
-        primary = _clean(fields.pop("primary_category", None)) or (
+        except InvalidRecord as error:
+            raise InvalidRecord(f"{canonical_id}: {error}") from None
+
+    @classmethod
+    def _build(
+        cls, canonical_id, id_version, title, abstract, authors, version, require_abstract, fields
+    ) -> "PaperRecord":
+        title = " ".join(clean_text(title, "title").split())
+        if not title:
+            raise InvalidRecord("missing title")
+        abstract = clean_text(abstract, "abstract")
+        if require_abstract and not abstract:
+            raise InvalidRecord("missing abstract")
+        if authors is not None and not isinstance(authors, list | tuple):
+            raise InvalidRecord("authors must be a list")
+        names = tuple(
+            " ".join(clean_text(name, "an author name").split()) for name in authors or ()
+        )
+        if any(len(name) > MAX_AUTHOR_NAME for name in names):
+            raise InvalidRecord(f"an author name is longer than {MAX_AUTHOR_NAME} characters")
+        version = version if version is not None else (id_version or 1)
+        if not 0 <= version <= MAX_VERSION:
+            raise InvalidRecord(f"version {version} is not between 1 and {MAX_VERSION}")
+        categories = tuple(
+            clean_text(category, "a category") for category in fields.pop("categories", None) or ()
+        )
+        primary = clean_text(fields.pop("primary_category", None), "primary_category") or (
             categories[0] if categories else ""
         )
         if primary and primary not in categories:
             categories = (primary, *categories)
         text_fields = {
-            key: _clean(value)
+            key: clean_text(value, key)
             for key, value in fields.items()
             if key in {"comment", "journal_ref", "doi", "github_repo", "project_page"}
         }
+        for key in ("github_repo", "project_page"):
+            if key in text_fields:
+                # Only web links become links: never javascript: or data: URLs.
+                text_fields[key] = web_link(text_fields[key])
         for key, limit in _LIMITS.items():
             if len(text_fields.get(key, "")) > limit:
-                raise InvalidRecord(f"{canonical_id}: {key} is longer than {limit} characters")
+                raise InvalidRecord(f"{key} is longer than {limit} characters")
         if len(" ".join(categories)) > _LIMITS["categories"] or len(primary) > _LIMITS["primary"]:
-            raise InvalidRecord(f"{canonical_id}: implausibly long categories")
+            raise InvalidRecord("implausibly long categories")
         dates = {key: value for key, value in fields.items() if key in {"published", "updated"}}
         for key, value in dates.items():
             if value is not None and not isinstance(value, date):
-                raise InvalidRecord(f"{canonical_id}: {key} is not a date: {value!r}")
+                raise InvalidRecord(f"{key} is not a date: {str(value)[:40]!r}")
         return cls(
             arxiv_id=canonical_id,
             title=title,
             abstract=abstract,
             authors=tuple(name for name in names if name),
-            version=version if version is not None else (id_version or 1),
+            version=version,
             categories=categories,
             primary_category=primary,
             published=dates.get("published"),
@@ -140,6 +189,15 @@ class OrganizationRecord:
     name: str
     avatar_url: str = ""
 
+    def __post_init__(self) -> None:
+        if not _SLUG.fullmatch(self.slug) or len(self.slug) > 100:
+            raise InvalidRecord(
+                f"organization name {self.slug[:40]!r} is not 1 to 100 letters, digits, - or _"
+            )
+        clean_text(self.name, "organization full name")
+        if self.avatar_url and not web_link(self.avatar_url):
+            raise InvalidRecord("organization avatar is not an http(s) URL")
+
 
 @dataclass(frozen=True)
 class ListingRecord:
@@ -154,3 +212,9 @@ class ListingRecord:
     submitter_name: str = ""
     organization: OrganizationRecord | None = None
     extra: dict = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        clean_text(self.title, "title")
+        clean_text(self.submitter_name, "submitter name")
+        if self.upvotes is not None and not 0 <= self.upvotes <= MAX_COUNT:
+            raise InvalidRecord(f"upvotes {self.upvotes} is not a count from 0 to {MAX_COUNT}")

@@ -22,7 +22,8 @@ urlpatterns = [
     path("papers/submit", views.submit, name="papers-submit"),
     path("organizations", views.organizations, name="organizations"),
     path("organizations/<slug:slug>", views.organization, name="organization"),
-    path("authors/<str:name>", views.author, name="author"),
+    # Any name: arXiv's author names may hold a slash.
+    path("authors/<path:name>", views.author, name="author"),
     path("users/<str:username>", views.profile, name="profile"),
     re_path(r"^papers/(?P<arxiv_id>.+)/upvote$", views.upvote, name="paper-upvote"),
     re_path(r"^papers/(?P<arxiv_id>.+)/fetch$", views.fetch_paper, name="paper-fetch"),
