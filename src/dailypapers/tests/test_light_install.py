@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+from django.conf import settings
 from django.db import connection
 
 from dailypapers.conftest import arxiv_row
@@ -19,9 +20,15 @@ WITHOUT_POSTGRES_DRIVER = (
 
 
 def light_run(tmp_path, *args: str) -> subprocess.CompletedProcess:
+    # The session's model file and embedding cache: building the graph again is not the point.
     return subprocess.run(
         [sys.executable, "-c", WITHOUT_POSTGRES_DRIVER, *args],
-        env={"DAILYPAPERS_DATA_DIR": str(tmp_path / "data"), "PATH": "/usr/bin:/bin"},
+        env={
+            "DAILYPAPERS_DATA_DIR": str(tmp_path / "data"),
+            "DAILYPAPERS_MODEL_DIR": str(settings.MODEL_DIR),
+            "DAILYPAPERS_EMBEDDING_CACHE": str(settings.EMBEDDING_CACHE),
+            "PATH": "/usr/bin:/bin",
+        },
         capture_output=True,
         text=True,
         timeout=300,
