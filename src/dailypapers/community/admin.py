@@ -1,7 +1,11 @@
 from django.contrib import admin, messages
 
 from . import services
+from .forms import AdminLoginForm
 from .models import ApiToken, AuthorshipClaim, Comment, Membership
+
+# The admin's login page is a login page too: failed logins count there as well.
+admin.site.login_form = AdminLoginForm
 
 
 @admin.register(ApiToken)

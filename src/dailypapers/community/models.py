@@ -92,8 +92,6 @@ class Comment(models.Model):
         ordering = ["created_at", "id"]
         indexes = [
             models.Index(fields=["paper", "created_at"], name="comment_paper_created"),
-            # The rate limit counts a user's recent comments.
-            models.Index(fields=["author", "created_at"], name="comment_author_created"),
         ]
         permissions = [("moderate_comments", "Can remove any comment")]
 

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from email.utils import make_msgid
 from urllib.parse import urlsplit
 
@@ -32,7 +32,6 @@ from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
-from . import throttle
 from .compose import ComposedDigest, Composer
 from .models import Digest, SentPaper, Subscription
 from .subscriptions import manage_url, unsubscribe_url
@@ -245,7 +244,6 @@ def send_due(
         # A worker of a run that holds the lock, and dies with it (_in_workers).
         return _send(periods, shard, composer, report, now, mailer_sleep)
     with one_run_at_a_time():
-        throttle.prune(now - timedelta(days=1))
         if workers > 1:
             return _in_workers(today, now, only, workers, report)
         return _send(periods, None, composer, report, now, mailer_sleep)

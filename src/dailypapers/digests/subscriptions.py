@@ -22,8 +22,9 @@ from django.utils import timezone
 
 from dailypapers import mail
 from dailypapers.papers.models import Author, Organization
+from dailypapers.throttles import limits
 
-from . import throttle, tokens
+from . import tokens
 from .models import MAX_EMAIL, Follow, Subscription
 
 PAPER_COUNTS = (3, 5, 10, 20)
@@ -99,18 +100,22 @@ def request_subscription(
     Raises RateLimited, or mail.MailUnavailable when the link could not be sent
     (the request stays as it was: asking again sends it).
 
-    ``email`` and ``follows`` are already clean; ``client`` is the throttle key
-    of the requester's network.
+    ``email`` and ``follows`` are already clean; ``client`` is the requester's
+    network (limits.client_key).
     """
-    # The client's bucket first: a client spraying addresses is stopped before
-    # it can drain the buckets of the addresses it targets.
-    if not throttle.allow(client, settings.DIGEST_RATE_PER_CLIENT):
-        raise RateLimited("Too many subscribe requests from your network. Try again later.")
-    if not throttle.allow(throttle.address_key(email), settings.DIGEST_RATE_PER_ADDRESS):
+    try:
+        # The client's bucket first: a client spraying addresses is stopped before
+        # it can drain the buckets of the addresses it targets.
+        limits.check(limits.SUBSCRIBE, client=client, account=email)
+    except limits.Throttled as refusal:
+        if refusal.scope == "client":
+            raise RateLimited(
+                "Too many subscribe requests from your network. Try again later."
+            ) from None
         raise RateLimited(
             "We already sent a confirmation email to this address recently. "
             "Check your inbox (and spam folder), or try again tomorrow."
-        )
+        ) from None
     token = tokens.make_confirm_token(email, follows, user.pk if user else None)
     link = absolute_url(reverse("digests:confirm", args=[token]))
     active = Subscription.objects.filter(email=email, status=Subscription.Status.ACTIVE).exists()
@@ -132,7 +137,7 @@ def request_subscription(
         mail.send(EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [email]))
     except mail.MailUnavailable:
         # Nothing reached the address, so asking again must not count against it.
-        throttle.give_back(throttle.address_key(email), settings.DIGEST_RATE_PER_ADDRESS)
+        limits.give_back(limits.SUBSCRIBE, account=email)
         raise
 
 

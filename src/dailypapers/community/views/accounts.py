@@ -1,4 +1,5 @@
-"""Signing up, password reset, and the signed-in user's settings: name, email, API tokens."""
+"""Signing up and logging in, password reset, and the signed-in user's settings: name,
+email, API tokens."""
 
 from django.conf import settings
 from django.contrib import messages
@@ -10,9 +11,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from dailypapers import mail
+from dailypapers.throttles import limits
 
 from ..decorators import login_required
-from ..forms import AccountForm, SignupForm, TokenForm
+from ..forms import AccountForm, LoginForm, SignupForm, TokenForm
 from ..models import ApiToken
 
 
@@ -25,14 +27,34 @@ def _safe_next(request: HttpRequest) -> str:
     return resolve_url(settings.LOGIN_REDIRECT_URL)
 
 
+def _too_many(response: HttpResponse, refusal: limits.Throttled) -> HttpResponse:
+    """A form page that shows a throttle's refusal, as a 429 that says when to come back."""
+    response.status_code = 429
+    response["Retry-After"] = str(refusal.retry_after)
+    return response
+
+
+class LoginView(auth.LoginView):
+    """Django's, with failed logins limited (forms.ThrottledLogin)."""
+
+    form_class = LoginForm
+    template_name = "community/login.html"
+    redirect_authenticated_user = True
+
+    def form_invalid(self, form: LoginForm) -> HttpResponse:
+        response = super().form_invalid(form)
+        return _too_many(response, form.throttled) if form.throttled else response
+
+
 class PasswordResetView(auth.PasswordResetView):
-    """Django's, with the emailed link leading to DAILYPAPERS_BASE_URL, and a mail
-    server that does not answer said on the form.
+    """Django's, with the emailed link leading to DAILYPAPERS_BASE_URL, a mail server
+    that does not answer said on the form, and the emails limited per address and client.
 
     Django builds the link from the request's Host, which a client chooses: any
     name in ALLOWED_HOSTS, or the proxy's internal address. And it logs a failed
     send and shows "sent" anyway; the server is checked before the form looks the
-    address up, so the answer is the same whether or not an account has that address.
+    address up, so the answer is the same whether or not an account has that
+    address. The limits count every request for the same reason.
     """
 
     email_template_name = "community/password_reset_email.txt"
@@ -44,9 +66,15 @@ class PasswordResetView(auth.PasswordResetView):
         return {"base_url": settings.BASE_URL}
 
     def form_valid(self, form):
+        who = {"client": limits.client_key(self.request), "account": form.cleaned_data["email"]}
         try:
+            limits.check(limits.PASSWORD_RESET, **who)
             mail.check_server()
+        except limits.Throttled as refusal:
+            form.add_error(None, str(refusal))
+            return _too_many(self.render_to_response(self.get_context_data(form=form)), refusal)
         except mail.MailUnavailable as error:
+            limits.give_back(limits.PASSWORD_RESET, **who)  # nothing was sent
             form.add_error(None, str(error))
             return self.render_to_response(self.get_context_data(form=form), status=503)
         return super().form_valid(form)
@@ -56,18 +84,26 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect(_safe_next(request))
     form = SignupForm(request.POST or None)
-    if form.is_valid():
-        user = form.save()
-        login(request, user)
-        messages.success(request, f"Welcome, {user.username}!")
-        return redirect(_safe_next(request))
     status = 400 if request.method == "POST" else 200
-    return render(
+    refusal = None
+    if form.is_valid():
+        try:
+            limits.check(limits.SIGNUP, client=limits.client_key(request))
+        except limits.Throttled as error:
+            refusal = error
+            form.add_error(None, str(refusal))
+        else:
+            user = form.save()
+            login(request, user)
+            messages.success(request, f"Welcome, {user.username}!")
+            return redirect(_safe_next(request))
+    response = render(
         request,
         "community/signup.html",
         {"form": form, "next": request.POST.get("next") or request.GET.get("next", "")},
         status=status,
     )
+    return _too_many(response, refusal) if refusal else response
 
 
 def _settings_page(
