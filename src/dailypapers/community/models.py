@@ -1,4 +1,5 @@
-"""Accounts' belongings: API tokens, comments, authorship claims, organization memberships.
+"""Accounts' belongings: verified emails, API tokens, comments, authorship claims,
+organization memberships.
 
 Upvotes and listings live in the catalog (papers.models).
 """
@@ -58,6 +59,24 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} …{self.hint} {self.name}".strip()
+
+
+class VerifiedEmail(models.Model):
+    """The address an account proved it receives mail at, by opening a link sent to it.
+
+    The account's email is verified while it is still this address: changing it
+    in settings leaves the old one here, and the new one unverified until its
+    own link is opened (verification.py).
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="verified_email"
+    )
+    email = models.EmailField(max_length=254)
+    verified_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.email}"
 
 
 class CommentQuerySet(models.QuerySet):

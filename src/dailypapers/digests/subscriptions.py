@@ -11,7 +11,6 @@ import re
 from urllib.parse import quote
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.core.validators import EmailValidator
@@ -21,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dailypapers import mail
+from dailypapers.community import verification
 from dailypapers.papers.models import Author, Organization
 from dailypapers.throttles import limits
 
@@ -156,11 +156,9 @@ def confirm(token: str) -> tuple[Subscription, bool]:
         if started and not created:
             _restart(subscription, now)
         if user_id and subscription.user_id is None:
-            # Only to the account of that very address: a signed-in user asking for
-            # someone else's address must not see that person's digest settings.
-            subscription.user = (
-                get_user_model().objects.filter(pk=user_id, email__iexact=email).first()
-            )
+            # Only to the account of that very address, once the account proved it
+            # is theirs: anyone can type someone else's address in their settings.
+            subscription.user = verification.verified_account(user_id, email)
         subscription.save()
         _add_follows(subscription, follows)
     return subscription, started

@@ -1,5 +1,5 @@
-"""Signing up and logging in, password reset, and the signed-in user's settings: name,
-email, API tokens."""
+"""Signing up and logging in, password reset, verifying an email address, and the
+signed-in user's settings: name, email, API tokens."""
 
 from django.conf import settings
 from django.contrib import messages
@@ -8,11 +8,12 @@ from django.contrib.auth import views as auth
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from dailypapers import mail
 from dailypapers.throttles import limits
 
+from .. import verification
 from ..decorators import login_required
 from ..forms import AccountForm, LoginForm, SignupForm, TokenForm
 from ..models import ApiToken
@@ -80,6 +81,39 @@ class PasswordResetView(auth.PasswordResetView):
         return super().form_valid(form)
 
 
+class PasswordResetConfirmView(auth.PasswordResetConfirmView):
+    """Django's; a reset link opened also verifies the address it was mailed to.
+
+    Django's reset token covers the account's email, so the link works only
+    while the account still has the address it was sent to.
+    """
+
+    template_name = "community/password_reset_confirm.html"
+
+    def form_valid(self, form) -> HttpResponse:
+        response = super().form_valid(form)
+        verification.mark_verified(form.user)
+        return response
+
+
+def _send_verification(request: HttpRequest, user) -> limits.Throttled | None:
+    """Mail the link that verifies ``user``'s address, and say on the next page what happened.
+
+    Returns the refusal when the account had its share of these emails.
+    """
+    try:
+        verification.send_link(user)
+    except (limits.Throttled, mail.MailUnavailable) as error:
+        messages.error(
+            request,
+            f"We could not send the link that verifies {user.email}. {error} "
+            "You can ask for it again on your settings page.",
+        )
+        return error if isinstance(error, limits.Throttled) else None
+    messages.info(request, f"We sent a link to {user.email}: open it to verify the address.")
+    return None
+
+
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect(_safe_next(request))
@@ -96,6 +130,7 @@ def signup(request: HttpRequest) -> HttpResponse:
             user = form.save()
             login(request, user)
             messages.success(request, f"Welcome, {user.username}!")
+            _send_verification(request, user)
             return redirect(_safe_next(request))
     response = render(
         request,
@@ -104,6 +139,22 @@ def signup(request: HttpRequest) -> HttpResponse:
         status=status,
     )
     return _too_many(response, refusal) if refusal else response
+
+
+@require_http_methods(["GET", "POST"])
+def verify_email(request: HttpRequest, token: str) -> HttpResponse:
+    """GET asks, POST verifies: a mail scanner opening the link verifies nothing."""
+    try:
+        if request.method == "POST":
+            account = verification.verify(token)
+        else:
+            account, email = verification.read_link(token)
+    except verification.InvalidLink as error:
+        return render(request, "community/verify_email_invalid.html", {"error": error}, status=400)
+    if request.method == "GET":
+        return render(request, "community/verify_email.html", {"account": account, "email": email})
+    messages.success(request, f"{account.email} is verified.")
+    return redirect("settings" if request.user == account else "papers")
 
 
 def _settings_page(
@@ -118,6 +169,7 @@ def _settings_page(
         "community/settings.html",
         {
             "account_form": account_form or AccountForm(instance=request.user),
+            "email_verified": verification.is_verified(request.user),
             "token_form": token_form or TokenForm(),
             "tokens": ApiToken.objects.filter(user=request.user).order_by("-created_at"),
             "new_token": new_token,
@@ -134,8 +186,24 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     form = AccountForm(request.POST, instance=request.user)
     if not form.is_valid():
         return _settings_page(request, account_form=form, status=400)
-    form.save()
+    user = form.save()
     messages.success(request, "Your settings are saved.")
+    # A new address is unverified until its own link is opened.
+    new_address = "email" in form.changed_data and not verification.is_verified(user)
+    if new_address and (refusal := _send_verification(request, user)):
+        return _too_many(_settings_page(request), refusal)
+    return redirect("settings")
+
+
+@login_required
+@require_POST
+def resend_verification(request: HttpRequest) -> HttpResponse:
+    if not request.user.email:
+        messages.error(request, "Add an email address first.")
+    elif verification.is_verified(request.user):
+        messages.info(request, f"{request.user.email} is verified already.")
+    elif refusal := _send_verification(request, request.user):
+        return _too_many(_settings_page(request), refusal)
     return redirect("settings")
 
 
