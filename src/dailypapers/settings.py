@@ -14,6 +14,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 
+from dailypapers.throttles.rates import parse_rate
+
 
 def env_bool(name: str, default: bool) -> bool:
     value = os.environ.get(name)
@@ -39,6 +41,18 @@ def env_networks(name: str, default: str) -> list[str]:
                 f"{name}: {value!r} is not an IP address or network like 10.0.0.0/8"
             ) from None
     return values
+
+
+def env_rate(name: str, default: str) -> str:
+    """A rate like "20/hour" (throttles/rates.py), checked now rather than at the first request."""
+    value = os.environ.get(name, default)
+    try:
+        parse_rate(value)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"{name}: {value!r} is not a rate like 20/hour (N/minute, N/hour or N/day)"
+        ) from None
+    return value
 
 
 DATA_DIR = Path(os.environ.get("DAILYPAPERS_DATA_DIR", "data")).resolve()
@@ -114,6 +128,7 @@ INSTALLED_APPS = [
     # Its app serves Swagger UI (/api/docs) from its own static files, not from a CDN.
     "ninja",
     "dailypapers",
+    "dailypapers.throttles",
     "dailypapers.papers",
     "dailypapers.ingest",
     "dailypapers.search",
@@ -271,6 +286,30 @@ EMBEDDING_CACHE = (
 SUBMISSION_MAX_AGE_DAYS = int(os.environ.get("DAILYPAPERS_SUBMISSION_MAX_AGE_DAYS", "14"))
 SUBMISSIONS_PER_USER_PER_DAY = int(os.environ.get("DAILYPAPERS_SUBMISSIONS_PER_DAY", "5"))
 
+# Abuse limits (throttles/limits.py): token buckets of "N/minute", "N/hour" or "N/day",
+# per account and per client network (an IPv4 address or an IPv6 /64; behind the
+# proxies of TRUSTED_PROXIES, the address they forward). High enough that people
+# never meet them: a burst of N, then N per period.
+# Failed logins, per username typed and per client.
+RATE_LOGIN_PER_ACCOUNT = env_rate("DAILYPAPERS_RATE_LOGIN_PER_ACCOUNT", "10/hour")
+RATE_LOGIN_PER_CLIENT = env_rate("DAILYPAPERS_RATE_LOGIN_PER_CLIENT", "50/hour")
+# Password-reset emails, per address asked for and per client.
+RATE_PASSWORD_RESET_PER_ACCOUNT = env_rate("DAILYPAPERS_RATE_PASSWORD_RESET_PER_ACCOUNT", "5/hour")
+RATE_PASSWORD_RESET_PER_CLIENT = env_rate("DAILYPAPERS_RATE_PASSWORD_RESET_PER_CLIENT", "20/hour")
+# Verification emails per account (sign-up's, re-sends, changes of address);
+# accounts created per client.
+RATE_SIGNUP_PER_ACCOUNT = env_rate("DAILYPAPERS_RATE_SIGNUP_PER_ACCOUNT", "5/hour")
+RATE_SIGNUP_PER_CLIENT = env_rate("DAILYPAPERS_RATE_SIGNUP_PER_CLIENT", "20/hour")
+RATE_COMMENT_PER_ACCOUNT = env_rate("DAILYPAPERS_RATE_COMMENT_PER_ACCOUNT", "20/hour")
+RATE_COMMENT_PER_CLIENT = env_rate("DAILYPAPERS_RATE_COMMENT_PER_CLIENT", "100/hour")
+# Upvotes and withdrawals, on the site and through the API: a reader clicking
+# through a page of 30 cards is far below these.
+RATE_VOTE_PER_ACCOUNT = env_rate("DAILYPAPERS_RATE_VOTE_PER_ACCOUNT", "120/minute")
+RATE_VOTE_PER_CLIENT = env_rate("DAILYPAPERS_RATE_VOTE_PER_CLIENT", "600/minute")
+# Submission attempts (the daily limit above counts the accepted ones).
+RATE_SUBMIT_PER_ACCOUNT = env_rate("DAILYPAPERS_RATE_SUBMIT_PER_ACCOUNT", "20/hour")
+RATE_SUBMIT_PER_CLIENT = env_rate("DAILYPAPERS_RATE_SUBMIT_PER_CLIENT", "60/hour")
+
 # Each process serves anonymous readers pages rendered at most this long ago
 # (web/page_cache.py); signed-in readers always get fresh pages.
 PAGE_CACHE_SECONDS = int(os.environ.get("DAILYPAPERS_PAGE_CACHE_SECONDS", "30"))
@@ -303,10 +342,8 @@ DIGEST_WEEKLY_DAY = os.environ.get("DAILYPAPERS_DIGEST_WEEKLY_DAY", "monday")
 DIGEST_CONFIRM_MAX_AGE_DAYS = int(os.environ.get("DAILYPAPERS_DIGEST_CONFIRM_DAYS", "7"))
 DIGEST_MANAGE_MAX_AGE_DAYS = int(os.environ.get("DAILYPAPERS_DIGEST_MANAGE_DAYS", "90"))
 # Subscribe requests (each mails a confirmation link): per address and per client network.
-DIGEST_RATE_PER_ADDRESS = os.environ.get("DAILYPAPERS_DIGEST_RATE_PER_ADDRESS", "3/day")
-DIGEST_RATE_PER_CLIENT = os.environ.get("DAILYPAPERS_DIGEST_RATE_PER_CLIENT", "20/hour")
-# Behind a reverse proxy, the client is the last address it appends to X-Forwarded-For.
-DIGEST_TRUST_X_FORWARDED_FOR = env_bool("DAILYPAPERS_TRUST_X_FORWARDED_FOR", False)
+DIGEST_RATE_PER_ADDRESS = env_rate("DAILYPAPERS_DIGEST_RATE_PER_ADDRESS", "3/day")
+DIGEST_RATE_PER_CLIENT = env_rate("DAILYPAPERS_DIGEST_RATE_PER_CLIENT", "20/hour")
 # Temporary SMTP failures: retries per message, first delay in seconds (doubling).
 DIGEST_SEND_RETRIES = int(os.environ.get("DAILYPAPERS_DIGEST_RETRIES", "3"))
 DIGEST_RETRY_DELAY = float(os.environ.get("DAILYPAPERS_DIGEST_RETRY_DELAY", "2"))

@@ -26,6 +26,7 @@ from dailypapers.papers.services import (
     submit_to_daily_list,
 )
 from dailypapers.search.service import search_page
+from dailypapers.throttles import limits
 
 from . import shapes
 from .schemas import DailyItem, Message, PaperInfo, Upvoted
@@ -73,6 +74,13 @@ def unauthenticated(request: HttpRequest, error: AuthenticationError) -> HttpRes
 @api.exception_handler(HttpError)
 def http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
     return api.create_response(request, {"error": str(error)}, status=error.status_code)
+
+
+@api.exception_handler(limits.Throttled)
+def throttled(request: HttpRequest, refusal: limits.Throttled) -> HttpResponse:
+    response = api.create_response(request, {"error": str(refusal)}, status=429)
+    response["Retry-After"] = str(refusal.retry_after)
+    return response
 
 
 class DailyParams(Schema):
@@ -209,13 +217,22 @@ class TokenAuth(HttpBearer):
         return found.user
 
 
-def _writer(request: HttpRequest):
+def _writer(request: HttpRequest, action: limits.Action):
+    """The token's user, if the token may write and the user has not done ``action`` too often."""
     if not request.api_token.can_write:
         raise HttpError(403, "this token is read-only")
+    limits.check(action, client=limits.client_key(request), account=request.auth.pk)
     return request.auth
 
 
-UPVOTE_ANSWERS = {200: Upvoted, 400: Message, 401: Message, 403: Message, 404: Message}
+UPVOTE_ANSWERS = {
+    200: Upvoted,
+    400: Message,
+    401: Message,
+    403: Message,
+    404: Message,
+    429: Message,
+}
 
 
 @api.post(
@@ -243,7 +260,7 @@ def withdraw_upvote(request: HttpRequest, arxiv_id: str = ArxivId) -> HttpRespon
 
 
 def _vote(request: HttpRequest, arxiv_id: str, upvoted: bool) -> HttpResponse:
-    user, paper = _writer(request), _paper(arxiv_id)
+    user, paper = _writer(request, limits.VOTE), _paper(arxiv_id)
     (add_upvote if upvoted else remove_upvote)(user, paper)
     paper.refresh_from_db(fields=["upvotes"])
     return _answer(request, {"id": paper.arxiv_id, "upvotes": paper.upvotes, "upvoted": upvoted})
@@ -276,7 +293,7 @@ class Submission(Schema):
     summary="Submit a paper to today's daily list",
 )
 def submit(request: HttpRequest, submission: Submission) -> HttpResponse:
-    user = _writer(request)
+    user = _writer(request, limits.SUBMIT)
     try:
         arxiv_id = normalize_arxiv_id(submission.arxivId)
     except InvalidArxivId as error:

@@ -1,13 +1,24 @@
 from django.contrib import admin, messages
 
 from . import services
-from .models import ApiToken, AuthorshipClaim, Comment, Membership
+from .forms import AdminLoginForm
+from .models import ApiToken, AuthorshipClaim, Comment, Membership, VerifiedEmail
+
+# The admin's login page is a login page too: failed logins count there as well.
+admin.site.login_form = AdminLoginForm
 
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
     list_display = ["user", "name", "hint", "can_write", "created_at", "last_used_at"]
     readonly_fields = ["token_hash", "hint", "created_at", "last_used_at"]
+    raw_id_fields = ["user"]
+
+
+@admin.register(VerifiedEmail)
+class VerifiedEmailAdmin(admin.ModelAdmin):
+    list_display = ["user", "email", "verified_at"]
+    search_fields = ["user__username", "email"]
     raw_id_fields = ["user"]
 
 

@@ -1,9 +1,11 @@
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 
 from dailypapers.mail import validate_address
 from dailypapers.papers.models import Organization, Paper
+from dailypapers.throttles import limits
 
 MAX_COMMENT_LENGTH = 10_000
 
@@ -13,6 +15,40 @@ def _email_taken(email: str, exclude_pk: int | None = None) -> bool:
     if exclude_pk is not None:
         users = users.exclude(pk=exclude_pk)
     return users.exists()
+
+
+class ThrottledLogin:
+    """Failed logins are limited per username typed and per client (limits.LOGIN).
+
+    A token is taken before the password is checked, so that parallel guesses
+    cannot all pass a check made first, and given back when the login succeeds.
+    Once the bucket is empty even the right password is refused until it refills:
+    telling the two apart would tell the guesser which one was right.
+    """
+
+    throttled: limits.Throttled | None = None
+
+    def clean(self):
+        username, password = self.cleaned_data.get("username"), self.cleaned_data.get("password")
+        if not username or not password:
+            return super().clean()
+        who = {"client": limits.client_key(self.request), "account": username}
+        try:
+            limits.check(limits.LOGIN, **who)
+        except limits.Throttled as refusal:
+            self.throttled = refusal
+            raise forms.ValidationError(str(refusal), code="throttled") from None
+        cleaned = super().clean()
+        limits.give_back(limits.LOGIN, **who)
+        return cleaned
+
+
+class LoginForm(ThrottledLogin, AuthenticationForm):
+    pass
+
+
+class AdminLoginForm(ThrottledLogin, AdminAuthenticationForm):
+    pass
 
 
 class SignupForm(UserCreationForm):

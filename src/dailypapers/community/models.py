@@ -1,4 +1,5 @@
-"""Accounts' belongings: API tokens, comments, authorship claims, organization memberships.
+"""Accounts' belongings: verified emails, API tokens, comments, authorship claims,
+organization memberships.
 
 Upvotes and listings live in the catalog (papers.models).
 """
@@ -60,6 +61,24 @@ class ApiToken(models.Model):
         return f"{self.user} …{self.hint} {self.name}".strip()
 
 
+class VerifiedEmail(models.Model):
+    """The address an account proved it receives mail at, by opening a link sent to it.
+
+    The account's email is verified while it is still this address: changing it
+    in settings leaves the old one here, and the new one unverified until its
+    own link is opened (verification.py).
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="verified_email"
+    )
+    email = models.EmailField(max_length=254)
+    verified_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.email}"
+
+
 class CommentQuerySet(models.QuerySet):
     def visible(self) -> "CommentQuerySet":
         """Comments on papers that are not hidden (Paper.objects.visible()'s rule)."""
@@ -92,8 +111,6 @@ class Comment(models.Model):
         ordering = ["created_at", "id"]
         indexes = [
             models.Index(fields=["paper", "created_at"], name="comment_paper_created"),
-            # The rate limit counts a user's recent comments.
-            models.Index(fields=["author", "created_at"], name="comment_author_created"),
         ]
         permissions = [("moderate_comments", "Can remove any comment")]
 

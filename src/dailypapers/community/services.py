@@ -4,10 +4,6 @@ Views and the admin call these; they are the only code that writes comments,
 claims' decisions and ``Paper.comment_count``.
 """
 
-import math
-from datetime import timedelta
-
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet
@@ -16,18 +12,6 @@ from django.utils import timezone
 from dailypapers.papers.models import Organization, Paper
 
 from .models import AuthorshipClaim, Comment
-
-# Enough for a lively discussion, too few for a spam run.
-COMMENT_LIMIT = 10
-COMMENT_WINDOW = timedelta(minutes=10)
-
-
-class CommentRefused(Exception):
-    """Why a comment cannot be posted; ``status`` is the HTTP status to answer."""
-
-    def __init__(self, reason: str, status: int = 400):
-        super().__init__(reason)
-        self.status = status
 
 
 def can_moderate(user) -> bool:
@@ -39,27 +23,9 @@ def can_edit(user, comment: Comment) -> bool:
 
 
 def post_comment(user, paper: Paper, body: str) -> Comment:
-    """Add a comment and count it, or refuse with CommentRefused when the user posts too fast."""
+    """Add a comment and count it on the paper (how often a user may: views, limits.COMMENT)."""
     with transaction.atomic():
-        # Locking the user's row serialises one user's posts on PostgreSQL, so two
-        # requests at once cannot both pass the count below (SQLite writes one at a time).
-        get_user_model().objects.select_for_update().filter(pk=user.pk).first()
-        now = timezone.now()
-        recent = list(
-            Comment.objects.filter(author=user, created_at__gt=now - COMMENT_WINDOW)
-            .order_by("created_at")
-            .values_list("created_at", flat=True)[:COMMENT_LIMIT]
-        )
-        if len(recent) >= COMMENT_LIMIT:
-            wait = recent[0] + COMMENT_WINDOW - now
-            minutes = max(1, math.ceil(wait.total_seconds() / 60))
-            raise CommentRefused(
-                f"You can post {COMMENT_LIMIT} comments every "
-                f"{int(COMMENT_WINDOW.total_seconds() // 60)} minutes; "
-                f"try again in {minutes} minute{'s' if minutes != 1 else ''}.",
-                status=429,
-            )
-        comment = Comment.objects.create(paper=paper, author=user, body=body, created_at=now)
+        comment = Comment.objects.create(paper=paper, author=user, body=body)
         Paper.objects.filter(pk=paper.pk).update(comment_count=F("comment_count") + 1)
     return comment
 

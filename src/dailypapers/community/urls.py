@@ -12,13 +12,7 @@ from .views import accounts, comments, papers
 
 urlpatterns = [
     path("accounts/signup/", accounts.signup, name="signup"),
-    path(
-        "accounts/login/",
-        auth.LoginView.as_view(
-            template_name="community/login.html", redirect_authenticated_user=True
-        ),
-        name="login",
-    ),
+    path("accounts/login/", accounts.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth.LogoutView.as_view(), name="logout"),
     path(
         "accounts/password_change/",
@@ -42,9 +36,7 @@ urlpatterns = [
     ),
     path(
         "accounts/reset/<uidb64>/<token>/",
-        auth.PasswordResetConfirmView.as_view(
-            template_name="community/password_reset_confirm.html"
-        ),
+        accounts.PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
     path(
@@ -54,7 +46,9 @@ urlpatterns = [
         ),
         name="password_reset_complete",
     ),
+    path("accounts/verify/<str:token>/", accounts.verify_email, name="verify-email"),
     path("settings", accounts.settings_page, name="settings"),
+    path("settings/verify-email", accounts.resend_verification, name="verify-email-resend"),
     path("settings/tokens", accounts.create_token, name="token-create"),
     path("settings/tokens/<int:pk>/revoke", accounts.revoke_token, name="token-revoke"),
     path("comments/<int:pk>", comments.show_comment, name="comment"),

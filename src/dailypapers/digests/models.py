@@ -125,12 +125,3 @@ class SentPaper(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["subscription", "paper_id"], name="unique_sent_paper")
         ]
-
-
-class Throttle(models.Model):
-    """A token bucket for one rate-limited key, in the database so every worker shares it."""
-
-    # "address:<sha256 of the address>" or "client:<network>".
-    key = models.CharField(max_length=100, unique=True)
-    tokens = models.FloatField()
-    updated_at = models.DateTimeField()

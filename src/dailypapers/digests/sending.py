@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from email.utils import make_msgid
 from urllib.parse import urlsplit
 
@@ -36,7 +36,6 @@ from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
-from . import throttle
 from .compose import ComposedDigest, Composer
 from .models import Digest, SentPaper, Subscription
 from .subscriptions import manage_url, unsubscribe_url
@@ -258,10 +257,8 @@ def send_due(
                     else:
                         report.empty += 1
         return report
-    if shard is None:
-        throttle.prune(now - timedelta(days=1))
-        if workers > 1:
-            return _in_workers(today, now, only, workers, report)
+    if shard is None and workers > 1:
+        return _in_workers(today, now, only, workers, report)
     return _send(periods, shard, composer, report, now, mailer_sleep)
 
 

@@ -11,7 +11,6 @@ import re
 from urllib.parse import quote
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import transaction
@@ -20,9 +19,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dailypapers import mail
+from dailypapers.community import verification
 from dailypapers.papers.models import Author, Organization
+from dailypapers.throttles import limits
 
-from . import throttle, tokens
+from . import tokens
 from .models import MAX_EMAIL, Follow, Subscription
 
 PAPER_COUNTS = (3, 5, 10, 20)
@@ -95,18 +96,22 @@ def request_subscription(
     Raises RateLimited, or mail.MailUnavailable when the link could not be sent
     (the request stays as it was: asking again sends it).
 
-    ``email`` and ``follows`` are already clean; ``client`` is the throttle key
-    of the requester's network.
+    ``email`` and ``follows`` are already clean; ``client`` is the requester's
+    network (limits.client_key).
     """
-    # The client's bucket first: a client spraying addresses is stopped before
-    # it can drain the buckets of the addresses it targets.
-    if not throttle.allow(client, settings.DIGEST_RATE_PER_CLIENT):
-        raise RateLimited("Too many subscribe requests from your network. Try again later.")
-    if not throttle.allow(throttle.address_key(email), settings.DIGEST_RATE_PER_ADDRESS):
+    try:
+        # The client's bucket first: a client spraying addresses is stopped before
+        # it can drain the buckets of the addresses it targets.
+        limits.check(limits.SUBSCRIBE, client=client, account=email)
+    except limits.Throttled as refusal:
+        if refusal.scope == "client":
+            raise RateLimited(
+                "Too many subscribe requests from your network. Try again later."
+            ) from None
         raise RateLimited(
             "We already sent a confirmation email to this address recently. "
             "Check your inbox (and spam folder), or try again tomorrow."
-        )
+        ) from None
     token = tokens.make_confirm_token(email, follows, user.pk if user else None)
     link = absolute_url(reverse("digests:confirm", args=[token]))
     active = Subscription.objects.filter(email=email, status=Subscription.Status.ACTIVE).exists()
@@ -128,7 +133,7 @@ def request_subscription(
         mail.send(EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [email]))
     except mail.MailUnavailable:
         # Nothing reached the address, so asking again must not count against it.
-        throttle.give_back(throttle.address_key(email), settings.DIGEST_RATE_PER_ADDRESS)
+        limits.give_back(limits.SUBSCRIBE, account=email)
         raise
 
 
@@ -147,11 +152,9 @@ def confirm(token: str) -> tuple[Subscription, bool]:
         if started and not created:
             _restart(subscription, now)
         if user_id and subscription.user_id is None:
-            # Only to the account of that very address: a signed-in user asking for
-            # someone else's address must not see that person's digest settings.
-            subscription.user = (
-                get_user_model().objects.filter(pk=user_id, email__iexact=email).first()
-            )
+            # Only to the account of that very address, once the account proved it
+            # is theirs: anyone can type someone else's address in their settings.
+            subscription.user = verification.verified_account(user_id, email)
         subscription.save()
         _add_follows(subscription, follows)
     return subscription, started

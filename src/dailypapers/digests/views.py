@@ -1,6 +1,5 @@
 """Subscribe, confirm, preferences, unsubscribe: thin views over subscriptions.py."""
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -10,8 +9,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from dailypapers import mail
+from dailypapers.throttles import limits
 
-from . import subscriptions, throttle, tokens
+from . import subscriptions, tokens
 from .forms import PreferencesForm, SubscribeForm
 from .models import Subscription
 
@@ -36,7 +36,7 @@ def subscribe(request: HttpRequest) -> HttpResponse:
         subscriptions.request_subscription(
             form.cleaned_data["email"],
             form.cleaned_data["follow"],
-            client=throttle.client_key(request, settings.DIGEST_TRUST_X_FORWARDED_FOR),
+            client=limits.client_key(request),
             user=request.user if request.user.is_authenticated else None,
         )
     except subscriptions.RateLimited as error:

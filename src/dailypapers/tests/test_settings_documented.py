@@ -12,7 +12,7 @@ README = Path(__file__).resolve().parents[3] / "README.md"
 def environment_variables_read_by_settings() -> set[str]:
     tree = ast.parse(Path(dailypapers.settings.__file__).read_text())
     names = set()
-    readers = {"os.environ.get", "env_bool", "env_list", "env_int", "env_float"}
+    readers = {"os.environ.get", "env_bool", "env_list", "env_int", "env_float", "env_rate"}
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and ast.unparse(node.func) in readers and node.args:
             name = node.args[0]

@@ -52,6 +52,7 @@ from dailypapers.papers.trending import newest_listed_day, trending_paper_ids
 from dailypapers.search.documents import SearchFilters
 from dailypapers.search.progress import current as embedding_progress
 from dailypapers.search.service import search, similar
+from dailypapers.throttles import limits
 
 from .forms import SearchForm, SubmitForm
 from .page_cache import shared_with_anonymous_readers
@@ -406,6 +407,13 @@ def fetch_paper(request: HttpRequest, arxiv_id: str) -> HttpResponse:
     return redirect("paper", arxiv_id=canonical)
 
 
+def _too_many(request: HttpRequest, refusal: limits.Throttled) -> HttpResponse:
+    context = {"heading": "Too many requests", "message": str(refusal)}
+    response = render(request, "web/error.html", context, status=429)
+    response["Retry-After"] = str(refusal.retry_after)
+    return response
+
+
 @require_POST
 def upvote(request: HttpRequest, arxiv_id: str) -> HttpResponse:
     """Toggle the viewer's upvote; htmx swaps in the updated button."""
@@ -415,6 +423,14 @@ def upvote(request: HttpRequest, arxiv_id: str) -> HttpResponse:
             return HttpResponse(status=401, headers={"HX-Redirect": login})
         return redirect(login)
     target = get_object_or_404(Paper.objects.visible(), pk=arxiv_id)
+    try:
+        limits.check(limits.VOTE, client=limits.client_key(request), account=request.user.pk)
+    except limits.Throttled as refusal:
+        if request.htmx:
+            # htmx swaps no 4xx answer: the button stays as it was, with the reason under it.
+            context = {"card": _cards(request, [target])[0], "refusal": refusal}
+            return render(request, "web/_upvote.html", context)
+        return _too_many(request, refusal)
     if not add_upvote(request.user, target):
         remove_upvote(request.user, target)
     target.refresh_from_db(fields=["upvotes"])
@@ -431,11 +447,16 @@ def submit(request: HttpRequest) -> HttpResponse:
     """Submit a paper to today's daily list by arXiv id or URL; a refusal says why."""
     form = SubmitForm(request.POST or None)
     status = 200
+    retry_after = None
     if form.is_valid():
         arxiv_id = form.cleaned_data["arxiv_id"]
         try:
+            limits.check(limits.SUBMIT, client=limits.client_key(request), account=request.user.pk)
             found = Paper.objects.filter(pk=arxiv_id).first() or add_paper_from_arxiv(arxiv_id)
             submit_to_daily_list(request.user, found, timezone.localdate())
+        except limits.Throttled as refusal:
+            form.add_error(None, str(refusal))
+            status, retry_after = 429, refusal.retry_after
         except (SubmissionRefused, NotOnArxiv, ArxivUnavailable) as refusal:
             form.add_error("arxiv_id", str(refusal))
             status = getattr(refusal, "status", 400)
@@ -448,7 +469,10 @@ def submit(request: HttpRequest) -> HttpResponse:
         "max_age_days": settings.SUBMISSION_MAX_AGE_DAYS,
         "per_day": settings.SUBMISSIONS_PER_USER_PER_DAY,
     }
-    return render(request, "web/submit.html", {"form": form, **rules}, status=status)
+    response = render(request, "web/submit.html", {"form": form, **rules}, status=status)
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 @shared_with_anonymous_readers

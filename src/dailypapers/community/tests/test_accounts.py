@@ -59,6 +59,23 @@ def test_signup_refuses_bad_input(client, alice, fields, error):
     )
 
 
+@pytest.mark.parametrize(
+    ("password", "reason"),
+    [
+        ("Xy7#kq", "too short"),
+        ("password123", "too common"),
+        ("qwertyuiop", "too common"),
+        ("8305719264", "entirely numeric"),
+        ("carol2024", "too similar to the username"),
+    ],
+)
+def test_signup_refuses_a_weak_password(client, password, reason):
+    response = signup(client, password1=password, password2=password)
+    assert response.status_code == 400
+    assert reason in " ".join(response.context["form"].errors["password2"])
+    assert not User.objects.filter(username="carol").exists()
+
+
 def test_signed_in_user_is_sent_away_from_signup(as_alice):
     assert as_alice.get("/accounts/signup/")["Location"] == "/papers"
 

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dailypapers.papers.models import Paper
+from dailypapers.throttles import limits
 
 from .. import services
 from ..decorators import login_required
@@ -44,17 +45,22 @@ def _form_page(
 def post_comment(request: HttpRequest, arxiv_id: str) -> HttpResponse:
     paper = get_object_or_404(Paper.objects.visible(), pk=arxiv_id)
     form = CommentForm(request.POST)
-    comment = None
-    status = 400
+    comment = refusal = None
     if form.is_valid():
         try:
-            comment = services.post_comment(request.user, paper, form.cleaned_data["body"])
-        except services.CommentRefused as refusal:
+            limits.check(limits.COMMENT, client=limits.client_key(request), account=request.user.pk)
+        except limits.Throttled as error:
+            refusal = error
             form.add_error(None, str(refusal))
-            status = refusal.status
+        else:
+            comment = services.post_comment(request.user, paper, form.cleaned_data["body"])
     if not request.htmx:
+        if refusal:
+            response = _form_page(request, paper, form, request.path, 429)
+            response["Retry-After"] = str(refusal.retry_after)
+            return response
         if comment is None:
-            return _form_page(request, paper, form, request.path, status)
+            return _form_page(request, paper, form, request.path, 400)
         return redirect(_comment_url(comment))
     # htmx leaves 4xx responses unswapped, and the form must show its errors: a
     # refused post answers 200 with the form; a posted one also appends the comment.

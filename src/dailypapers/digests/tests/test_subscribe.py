@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
+from dailypapers.community import verification
 from dailypapers.conftest import free_port
 from dailypapers.digests import tokens
 from dailypapers.digests.models import Follow, Subscription
@@ -250,6 +251,7 @@ def test_unsubscribe_page_then_subscribe_again(smtp, catalog):
 
 def test_signed_in_users_settings_and_data_export(smtp, catalog):
     user = get_user_model().objects.create_user("ada", "ada@example.org", "pw")
+    verification.mark_verified(user)
     client = Client()
     client.force_login(user)
     page = client.get(reverse("digests:settings"))
@@ -272,3 +274,41 @@ def test_a_signed_in_user_cannot_take_over_someone_elses_subscription(smtp, cata
     Client().post(link_in(smtp.messages[0]))  # Ada confirms from her inbox
     assert Subscription.objects.get().user is None
     assert b"You have no digest yet" in client.get(reverse("digests:settings")).content
+
+
+def test_an_account_with_someone_elses_unverified_address_is_not_linked_to_their_digest(
+    smtp, catalog
+):
+    subscriber("ada@example.org")  # Ada's digest, confirmed before
+    mallory = get_user_model().objects.create_user("mallory", "mallory@example.org", "pw")
+    client = Client()
+    client.force_login(mallory)
+    # Mallory puts Ada's address on her account: nothing proves it is hers.
+    changed = client.post("/settings", {"email": "ada@example.org"})
+    assert changed.status_code == 302
+    client.post(SUBSCRIBE, {"email": "ada@example.org"})
+    [confirmation] = [m for m in smtp.to("ada@example.org") if "digest" in m.message["Subject"]]
+    Client().post(link_in(confirmation))  # Ada confirms "the change to her digest"
+    assert Subscription.objects.get().user is None
+    assert b"You have no digest yet" in client.get(reverse("digests:settings")).content
+
+
+def test_an_account_joins_its_digest_once_it_verified_its_address(smtp, catalog):
+    client = Client()
+    password = "a long enough passphrase 42"
+    client.post(
+        "/accounts/signup/",
+        {
+            "username": "ada",
+            "email": "ada@example.org",
+            "password1": password,
+            "password2": password,
+        },
+    )
+    [verify] = smtp.to("ada@example.org")
+    assert verify.message["Subject"] == "Verify your email address for dailypapers"
+    client.post(re.search(r"https://[^/\s]+(/accounts/verify/\S+)", verify.part("plain"))[1])
+    client.post(SUBSCRIBE, {"email": "ada@example.org"})
+    client.post(link_in(smtp.messages[-1]))
+    assert Subscription.objects.get().user.username == "ada"
+    assert b"Papers per section" in client.get(reverse("digests:settings")).content
