@@ -75,6 +75,12 @@ class PostgresFullText:
             cursor.execute("SELECT count(*) FROM search_document")
             return cursor.fetchone()[0]
 
+    def ids(self) -> list[str]:
+        """The paper id of every document. For checking the index against the catalog."""
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT paper_id FROM search_document")
+            return [paper_id for (paper_id,) in cursor.fetchall()]
+
     def search(
         self, query: ParsedQuery, filters: SearchFilters, limit: int, among: set[str] | None = None
     ) -> list[tuple[str, float]]:
