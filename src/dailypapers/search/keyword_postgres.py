@@ -51,6 +51,8 @@ SELECT c.arxiv_id, c.changed_at,
 FROM changed c LEFT JOIN names n ON n.paper_id = c.arxiv_id
 ON CONFLICT (paper_id) DO UPDATE
 SET changed_at = excluded.changed_at, document = excluded.document
+-- The papers of the last sync's latest instant come again: unchanged, they are not counted.
+WHERE search_document.changed_at <> excluded.changed_at
 """
 
 

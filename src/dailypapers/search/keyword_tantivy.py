@@ -15,7 +15,7 @@ from pathlib import Path
 import tantivy
 
 from .analysis import joined_compounds, name_analyzer, topic_analyzer
-from .documents import SearchDocument, SearchFilters, changed_documents
+from .documents import SearchDocument, SearchFilters, changed_after, changed_documents
 from .query import ParsedQuery
 
 EPOCH = date(1970, 1, 1)
@@ -69,8 +69,13 @@ class TantivyIndex:
         os.replace(partial, self._state_file)
 
     def sync(self, *, rebuild: bool = False) -> int:
-        """Index the papers changed since the last sync; return how many were (re)indexed."""
+        """Index the papers changed since the last sync; return how many were (re)indexed.
+
+        Nothing changed since: nothing to do, and the writer (one at a time) is left free.
+        """
         since = None if rebuild else self._synced_until()
+        if since is not None and not changed_after(since):
+            return 0
         writer = self.index.writer(heap_size=128_000_000, num_threads=1)
         if rebuild:
             # Forgotten first: a rebuild killed after its first commit leaves an index of

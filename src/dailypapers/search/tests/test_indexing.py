@@ -10,7 +10,7 @@ from django.utils.timezone import now
 from dailypapers.conftest import arxiv_row
 from dailypapers.papers.models import Paper
 from dailypapers.search import backends, keyword_tantivy
-from dailypapers.search.indexing import embed_pending, pending_embeddings
+from dailypapers.search.indexing import embed_pending, pending_embeddings, sync_keyword_index
 from dailypapers.search.keyword_tantivy import TantivyIndex
 from dailypapers.search.models import PaperEmbedding
 from dailypapers.search.service import search
@@ -76,6 +76,17 @@ def test_an_import_makes_new_papers_searchable_at_once(write_jsonl):
     assert [hit.paper.arxiv_id for hit in search("zebrafish").hits] == ["2405.00001"]
     # Few papers: embedded inline, so semantic search has them too.
     assert PaperEmbedding.objects.filter(pk="2405.00001").exists()
+
+
+def test_a_keyword_sync_with_nothing_changed_since_indexes_nothing():
+    make_corpus()
+    assert sync_keyword_index() == 10
+    assert sync_keyword_index() == 0
+    Paper.objects.filter(pk="2401.00003").update(title="Diffusion, revisited", changed_at=now())
+    assert sync_keyword_index() > 0
+    assert [hit.paper.arxiv_id for hit in search("revisited", mode="keyword").hits] == [
+        "2401.00003"
+    ]
 
 
 def test_a_first_keyword_sync_killed_before_recording_its_position_indexes_no_paper_twice(
