@@ -81,7 +81,10 @@ class Digest(models.Model):
 
     It exists before the message goes out and says ``sent`` only once the SMTP
     server has accepted it, so a later run knows what is still owed.
-    ``attempts``, ``message_id``, ``paper_ids`` and ``error`` describe the last attempt.
+    ``message_id`` is chosen with the row and used by every attempt: a digest
+    delivered twice (a kill between the server's acceptance and the record) is
+    twice the same message. ``attempts``, ``paper_ids`` and ``error`` describe the
+    last attempt.
     """
 
     class Status(models.TextChoices):

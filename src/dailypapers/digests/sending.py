@@ -4,9 +4,11 @@ For each due (subscription, period) a Digest row exists (``pending``) before
 the message goes out, and is marked ``sent`` in the same transaction that
 records the papers it listed, right after the SMTP server accepts it. A run
 killed at any point leaves every digest either ``sent`` or still owed, and
-the next run sends what is owed. The one window no SMTP client can close is between the
-server's "250 accepted" and that commit (a millisecond): a kill exactly there
-sends that one digest again (docs/digests.md).
+the next run sends what is owed. The one window no SMTP client can close runs from the
+end of the message to that commit (a server that has the whole message delivers it, 250
+read or not): a kill there sends that digest again, as the same message: its Message-ID
+is chosen with the row and kept for every attempt, so mail systems and readers can tell
+the second delivery is the first one again (docs/digests.md).
 
 Runs started together (cron and `serve`'s scheduler, two machines sharing the
 database) share the work: a run sends a digest only while it holds its claim
@@ -205,8 +207,12 @@ def _reply(code: int, text: bytes | str) -> str:
     return f"{code} {text}"
 
 
+def new_message_id() -> str:
+    return make_msgid("digest", urlsplit(settings.BASE_URL).hostname)
+
+
 def build_message(
-    subscription: Subscription, composer: Composer, digest: ComposedDigest
+    subscription: Subscription, composer: Composer, digest: ComposedDigest, message_id: str
 ) -> EmailMultiAlternatives:
     manage, unsubscribe = manage_url(subscription.email), unsubscribe_url(subscription.email)
     text, html = composer.render(subscription, digest, manage=manage, unsubscribe=unsubscribe)
@@ -219,7 +225,7 @@ def build_message(
             # RFC 8058 one-click unsubscribe: mail clients POST to this URL.
             "List-Unsubscribe": f"<{unsubscribe}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            "Message-ID": make_msgid("digest", urlsplit(settings.BASE_URL).hostname),
+            "Message-ID": message_id,
         },
     )
     message.attach_alternative(html, "text/html")
@@ -348,13 +354,24 @@ def _due(
 
 
 def _records(batch: list[Subscription], period: str) -> dict[int, Digest]:
-    """The batch's Digest rows for ``period``, created where missing, by subscription id."""
+    """The batch's Digest rows for ``period``, created where missing, by subscription id,
+    each with the Message-ID its every attempt will use."""
     Digest.objects.bulk_create(
-        [Digest(subscription=subscription, period=period) for subscription in batch],
+        [
+            Digest(subscription=subscription, period=period, message_id=new_message_id())
+            for subscription in batch
+        ],
         ignore_conflicts=True,
     )
-    records = Digest.objects.filter(subscription__in=batch, period=period)
-    return {record.subscription_id: record for record in records}
+    records = {
+        record.subscription_id: record
+        for record in Digest.objects.filter(subscription__in=batch, period=period)
+    }
+    for record in records.values():
+        if not record.message_id:  # a row made before Message-IDs were kept
+            record.message_id = new_message_id()
+            record.save(update_fields=["message_id"])
+    return records
 
 
 def _send_one(
@@ -373,18 +390,17 @@ def _send_one(
             _covered(subscription, now)
         report.empty += 1
         return
-    message = build_message(subscription, composer, composed)
+    message = build_message(subscription, composer, composed, record.message_id)
     outcome = mailer.send(message)  # SendAborted leaves the digest owed, as it was
     attempt = {
         "attempts": F("attempts") + 1,
-        "message_id": message.extra_headers["Message-ID"],
         "paper_ids": " ".join(composed.paper_ids),
         "error": outcome.error,
     }
     digest = Digest.objects.filter(pk=record.pk)
     if outcome.delivered:
-        # Recorded at once: the only window for a second copy is between the
-        # server's 250 and this commit.
+        # Recorded at once: the only window for a second delivery (of this same
+        # message) runs from the end of the message to this commit.
         with transaction.atomic():
             digest.update(status=Digest.Status.SENT, sent_at=timezone.now(), **attempt)
             SentPaper.objects.bulk_create(

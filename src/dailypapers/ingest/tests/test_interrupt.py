@@ -1,13 +1,21 @@
-"""An import killed half-way keeps its finished batches and completes when run again."""
+"""An import killed half-way keeps its finished batches, and completes and brings search
+level when run again."""
 
 import signal
 import subprocess
 import time
+from io import StringIO
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
+from rich.console import Console
 
 from dailypapers.conftest import ExternalDatabase, arxiv_row
+from dailypapers.ingest.importer import import_file
+from dailypapers.papers.models import Paper
+from dailypapers.search import backends
+from dailypapers.search.indexing import pending_embeddings
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -56,3 +64,20 @@ def test_interrupted_import_loses_nothing_and_resumes(tmp_path, write_jsonl, sto
     assert f"{ROWS - kept} new, 0 updated, {kept} unchanged, 0 rejected" in rerun.stdout
     assert db.papers() == ROWS
     assert "nothing changed" in db.run("import", path).stdout
+
+
+def catalog_ids() -> list[str]:
+    return sorted(Paper.objects.values_list("pk", flat=True))
+
+
+def test_an_import_killed_before_updating_search_is_searchable_after_the_rerun(write_jsonl):
+    path = write_jsonl("papers.jsonl", [arxiv_row(f"2403.{n:05d}") for n in range(1, 6)])
+    # What a kill after the last batch, before the search update, leaves behind.
+    import_file(path, console=Console(file=StringIO()))
+
+    out = StringIO()
+    call_command("import", str(path), stdout=out, stderr=StringIO())
+
+    assert "nothing changed" in out.getvalue()
+    assert sorted(backends.keyword_index().ids()) == catalog_ids()
+    assert not pending_embeddings().exists()

@@ -20,9 +20,10 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
+from rich.console import Console
 
 from dailypapers.conftest import ExternalDatabase, arxiv_row
-from dailypapers.ingest.hf_daily import hf_today, retry_after
+from dailypapers.ingest.hf_daily import DailyPapersSync, SyncPlan, hf_today, retry_after
 from dailypapers.ingest.models import HFSyncCheckpoint, SourceStatus
 from dailypapers.ingest.tests.stand_ins import (
     JSON,
@@ -34,6 +35,8 @@ from dailypapers.ingest.tests.stand_ins import (
 )
 from dailypapers.papers.models import DailyListing, Paper
 from dailypapers.papers.services import add_upvote
+from dailypapers.search import backends
+from dailypapers.search.indexing import pending_embeddings
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -256,6 +259,23 @@ def test_rerunning_a_sync_changes_nothing(hf_api, arxiv_stand_in):
     assert "0 new, 0 updated, 2 unchanged, 0 rejected — nothing changed" in out
     assert list(Paper.objects.order_by("pk").values()) == before
     assert DailyListing.objects.count() == 2
+
+
+def test_a_sync_killed_before_updating_search_is_searchable_after_the_rerun(
+    hf_api, arxiv_stand_in
+):
+    hf_api.add([hf_row("2403.00001", MONDAY), hf_row("2403.00002", TUESDAY)])
+    known_to_arxiv(arxiv_stand_in, "2403.00001")
+    # What a kill after the last day, before the search update, leaves behind.
+    plan = SyncPlan(since=date.fromisoformat(MONDAY), until=date.fromisoformat(TUESDAY))
+    DailyPapersSync(plan, console=Console(file=StringIO())).run()
+
+    out, _ = sync("--from", MONDAY, "--until", TUESDAY)
+
+    assert "nothing changed" in out
+    papers = sorted(Paper.objects.values_list("pk", flat=True))
+    assert sorted(backends.keyword_index().ids()) == papers == ["2403.00001", "2403.00002"]
+    assert not pending_embeddings().exists()
 
 
 def test_without_from_the_sync_continues_after_the_last_day_hugging_face_had_closed(hf_api):

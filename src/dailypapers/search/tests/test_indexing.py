@@ -1,20 +1,26 @@
 """Keeping search level with the catalog: `dailypapers index`, imports, interruptions."""
 
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.utils.timezone import now
 
 from dailypapers.conftest import arxiv_row
 from dailypapers.papers.models import Paper
-from dailypapers.search import backends
-from dailypapers.search.indexing import embed_pending, pending_embeddings
+from dailypapers.search import backends, keyword_tantivy
+from dailypapers.search.indexing import embed_pending, pending_embeddings, sync_keyword_index
+from dailypapers.search.keyword_tantivy import TantivyIndex
 from dailypapers.search.models import PaperEmbedding
 from dailypapers.search.service import search
 
 from .conftest import make_corpus
 
 pytestmark = pytest.mark.django_db
+
+# Where the Tantivy index records how far it got.
+STATE_FILE = "dailypapers-state.json"
 
 
 def index(*args: str) -> str:
@@ -73,3 +79,91 @@ def test_an_import_makes_new_papers_searchable_at_once(write_jsonl):
     assert [hit.paper.arxiv_id for hit in search("zebrafish").hits] == ["2405.00001"]
     # Few papers: embedded inline, so semantic search has them too.
     assert PaperEmbedding.objects.filter(pk="2405.00001").exists()
+
+
+def test_a_keyword_sync_with_nothing_changed_since_indexes_nothing():
+    make_corpus()
+    assert sync_keyword_index() == 10
+    assert sync_keyword_index() == 0
+    Paper.objects.filter(pk="2401.00003").update(title="Diffusion, revisited", changed_at=now())
+    assert sync_keyword_index() > 0
+    assert [hit.paper.arxiv_id for hit in search("revisited", mode="keyword").hits] == [
+        "2401.00003"
+    ]
+
+
+def test_a_first_keyword_sync_killed_before_recording_its_position_indexes_no_paper_twice(
+    tmp_path,
+):
+    make_corpus()
+    index = TantivyIndex(tmp_path / "keyword")
+    index.sync()
+    # What a kill between the index's commit and the file saying how far it got leaves.
+    (tmp_path / "keyword" / STATE_FILE).unlink()
+    index.sync()
+    assert sorted(index.ids()) == sorted(Paper.objects.values_list("pk", flat=True))
+
+
+def test_a_keyword_sync_killed_while_recording_its_position_leaves_the_previous_one(
+    tmp_path, monkeypatch
+):
+    make_corpus()
+    index = TantivyIndex(tmp_path / "keyword")
+    index.sync()
+    Paper.objects.filter(pk="2401.00003").update(title="Diffusion, revisited", changed_at=now())
+    write_text = Path.write_text
+
+    def killed_half_way(path: Path, text: str, *args, **kwargs):
+        write_text(path, text[: len(text) // 2], *args, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Path, "write_text", killed_half_way)
+    with pytest.raises(KeyboardInterrupt):
+        index.sync()
+    monkeypatch.setattr(Path, "write_text", write_text)
+    assert index.sync() > 0
+    assert sorted(index.ids()) == sorted(Paper.objects.values_list("pk", flat=True))
+
+
+def test_a_rebuild_killed_after_its_first_commit_leaves_every_paper_to_the_next_sync(
+    tmp_path, monkeypatch
+):
+    make_corpus()
+    index = TantivyIndex(tmp_path / "keyword")
+    index.sync()
+    monkeypatch.setattr(keyword_tantivy, "SYNC_BATCH", 4)
+
+    def killed(path: Path, text: str, *args, **kwargs):
+        raise KeyboardInterrupt
+
+    # Killed once the first four papers are committed, before it records how far it got.
+    monkeypatch.setattr(Path, "write_text", killed)
+    with pytest.raises(KeyboardInterrupt):
+        index.sync(rebuild=True)
+    monkeypatch.undo()
+    assert len(index.ids()) == 4
+
+    index.sync()
+    assert sorted(index.ids()) == sorted(Paper.objects.values_list("pk", flat=True))
+
+
+def test_a_keyword_sync_killed_before_its_commit_was_recorded_leaves_no_file_in_the_way(
+    tmp_path,
+):
+    make_corpus()
+    index_dir = tmp_path / "keyword"
+    TantivyIndex(index_dir).sync()
+    Paper.objects.filter(pk__in=["2401.00003", "2401.00004"]).update(
+        title="Revisited", changed_at=now()
+    )
+    recorded = {name: (index_dir / name).read_bytes() for name in ("meta.json", STATE_FILE)}
+    TantivyIndex(index_dir).sync()
+    # What a kill just before Tantivy writes meta.json leaves: the commit's files (among
+    # them the deletions of the two replaced papers), and the previous commit recorded.
+    for name, content in recorded.items():
+        (index_dir / name).write_bytes(content)
+
+    rerun = TantivyIndex(index_dir)
+    rerun.sync()
+
+    assert sorted(rerun.ids()) == sorted(Paper.objects.values_list("pk", flat=True))

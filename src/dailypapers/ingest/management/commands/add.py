@@ -99,8 +99,8 @@ class Command(BaseCommand):
         for problem in problems:
             self.stderr.write(problem)
         self.stdout.write(summary("arXiv", counts))
-        if counts.changed:
-            self.stdout.write(after_catalog_change())
+        if search := after_catalog_change():
+            self.stdout.write(search)
 
     def watch(self, seconds: float) -> None:
         """Complete pending papers every ``seconds``; one line when something changes."""
@@ -135,7 +135,8 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{counts.changed} pending papers completed from arXiv, {left} still pending"
             )
-            self.stdout.write(after_catalog_change())
+            if search := after_catalog_change():
+                self.stdout.write(search)
         if error and not offline:
             # Said once until arXiv answers again, not at every round.
             self.stderr.write(

@@ -90,9 +90,9 @@ class Command(BaseCommand):
             return  # failed before the first page: the error says it all
         if result.nothing_new:
             self.stdout.write(f"{plan.label}: nothing new")
-            return
-        self.stdout.write(summary(plan.label, result.counts))
-        if result.counts.changed:
-            self.stdout.write(after_catalog_change())
+        else:
+            self.stdout.write(summary(plan.label, result.counts))
+        if search := after_catalog_change():
+            self.stdout.write(search)
         if result.deleted:
             self.stdout.write(f"{result.deleted} record(s) deleted upstream, kept here")

@@ -51,7 +51,7 @@ class Command(BaseCommand):
                 raise SystemExit(130) from None
         if len(paths) > 1:
             self.stdout.write(summary("total", total))
-        if total.changed:
-            self.stdout.write(after_catalog_change())
+        if search := after_catalog_change():
+            self.stdout.write(search)
         if failed:
             raise CommandError(f"{len(failed)} file(s) could not be read to the end")

@@ -123,8 +123,12 @@ class Command(BaseCommand):
             SourceStatus.record(SourceStatus.Source.ARXIV_API, result.arxiv_error)
         elif result.fetched_from_arxiv:
             SourceStatus.record(SourceStatus.Source.ARXIV_API)
-        if not result.days:
-            return  # up to date, or failed before the first day: the error says it all
+        if result.days:
+            self.report_days(plan, result)
+        if index and (search := after_catalog_change()):
+            self.stdout.write(search)
+
+    def report_days(self, plan: SyncPlan, result: SyncResult) -> None:
         self.stdout.write(summary(f"{plan.label} ({result.days} days, listings)", result.counts))
         if result.fetched_from_arxiv:
             self.stdout.write(summary("Listed papers completed from arXiv", result.from_arxiv))
@@ -134,5 +138,3 @@ class Command(BaseCommand):
                 f"the listing until then): {command_hint('add --pending')} fetches them, "
                 "and serve tries every DAILYPAPERS_COMPLETE_PENDING_MINUTES"
             )
-        if index and (result.counts.changed or result.from_arxiv.changed):
-            self.stdout.write(after_catalog_change())
