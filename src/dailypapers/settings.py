@@ -224,6 +224,12 @@ ARXIV_OAI_URL = os.environ.get("DAILYPAPERS_ARXIV_OAI_URL", "https://oaipmh.arxi
 ARXIV_API_URL = os.environ.get("DAILYPAPERS_ARXIV_API_URL", "https://export.arxiv.org/api/query")
 # arXiv asks harvesters to leave a few seconds between requests.
 ARXIV_REQUEST_DELAY = float(os.environ.get("DAILYPAPERS_ARXIV_REQUEST_DELAY", "3"))
+# Seconds any request to arXiv or Hugging Face may wait to connect, and then for each
+# part of the answer: a source that stops answering fails the request instead of
+# holding the process that asked.
+SOURCE_TIMEOUT = float(os.environ.get("DAILYPAPERS_SOURCE_TIMEOUT", "30"))
+# Papers one client network may ask the site to fetch from arXiv (web/fetches.py).
+FETCH_RATE_PER_CLIENT = os.environ.get("DAILYPAPERS_FETCH_RATE_PER_CLIENT", "20/hour")
 # What `serve` offers to harvest when the catalog is empty.
 HARVEST_SET = os.environ.get("DAILYPAPERS_HARVEST_SET", "cs")
 HARVEST_ON_EMPTY = env_bool("DAILYPAPERS_HARVEST_ON_EMPTY", False)

@@ -61,6 +61,8 @@ class Command(BaseCommand):
         if not Paper.objects.exists():
             self.offer_first_content()
         self.report_pending_metadata()
+        pending_minutes = settings.COMPLETE_PENDING_MINUTES
+        pending = ["--pending"] if pending_minutes > 0 else []
         background = [
             # Embedding is slow: a separate process keeps the search indexes level
             # with the catalog while gunicorn serves.
@@ -69,11 +71,9 @@ class Command(BaseCommand):
             (bool(settings.DIGEST_TIME), ["digest", "schedule"]),
             # Hugging Face's daily lists, every day at DAILYPAPERS_SYNC_HF_TIME.
             (settings.SYNC_HF, ["sync-hf", "--schedule"]),
-            # Papers known only from a listing, completed whenever arXiv answers.
-            (
-                settings.COMPLETE_PENDING_MINUTES > 0,
-                ["add", "--pending", "--watch", str(settings.COMPLETE_PENDING_MINUTES * 60)],
-            ),
+            # The papers visitors ask for, fetched as they ask (no page waits for arXiv),
+            # and those known only from a listing, completed whenever arXiv answers.
+            (True, ["add", "--watch", str(pending_minutes * 60), *pending]),
         ]
         processes = [
             subprocess.Popen([sys.executable, "-m", "dailypapers", *command])
