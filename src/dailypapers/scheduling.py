@@ -1,4 +1,6 @@
-"""Jobs `dailypapers serve` runs once a day at a time of day: digests, the Hugging Face sync."""
+"""How `dailypapers serve`'s background processes repeat their work: jobs once a day at a
+time of day (digests, the Hugging Face sync), and watches every few seconds (the indexer,
+the arXiv fetches), all of which outlive a database that goes away and comes back."""
 
 import logging
 import time
@@ -7,10 +9,13 @@ from datetime import datetime, timedelta
 from datetime import time as clock
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import close_old_connections
+from django.db import InterfaceError, OperationalError, close_old_connections
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
+
+# What a database that stopped, restarted or dropped the connection raises.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 
 
 def parse_time(text: str, setting: str) -> clock:
@@ -59,3 +64,28 @@ def _run(job: Callable[[], None]) -> None:
         logger.exception("the daily job %s failed", getattr(job, "__qualname__", job))
     finally:
         close_old_connections()
+
+
+def run_every(seconds: float, job: Callable[[], None]) -> None:
+    """Call ``job`` now and then every ``seconds``, for ever.
+
+    A round the database fails (stopped, restarting, connection lost) is skipped:
+    the next round opens a new connection and carries on, with one line when the
+    database goes away and one when it is back, not one per round.
+    """
+    unavailable = False
+    while True:
+        close_old_connections()
+        try:
+            job()
+        except DATABASE_UNAVAILABLE as error:
+            if not unavailable:
+                logger.warning(
+                    "the database is not answering, retrying every %g s: %s", seconds, error
+                )
+            unavailable = True
+        else:
+            if unavailable:
+                logger.warning("the database answers again")
+            unavailable = False
+        time.sleep(seconds)

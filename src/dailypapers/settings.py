@@ -142,6 +142,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "dailypapers.request_limits.RequestSizeLimit",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "dailypapers.web.errors.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -177,6 +178,10 @@ DATABASES = {
         default=f"sqlite:///{SQLITE_PATH}", conn_max_age=600, conn_health_checks=True
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A database server that stops answering fails a request within seconds (a 503)
+    # rather than holding the worker for the minutes TCP takes to give up.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 10)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web server read while an import writes; IMMEDIATE avoids
     # "database is locked" when two writers start a transaction at once.
@@ -249,6 +254,12 @@ ARXIV_OAI_URL = os.environ.get("DAILYPAPERS_ARXIV_OAI_URL", "https://oaipmh.arxi
 ARXIV_API_URL = os.environ.get("DAILYPAPERS_ARXIV_API_URL", "https://export.arxiv.org/api/query")
 # arXiv asks harvesters to leave a few seconds between requests.
 ARXIV_REQUEST_DELAY = float(os.environ.get("DAILYPAPERS_ARXIV_REQUEST_DELAY", "3"))
+# Seconds any request to arXiv or Hugging Face may wait to connect, and then for each
+# part of the answer: a source that stops answering fails the request instead of
+# holding the process that asked.
+SOURCE_TIMEOUT = float(os.environ.get("DAILYPAPERS_SOURCE_TIMEOUT", "30"))
+# Papers one client network may ask the site to fetch from arXiv (web/fetches.py).
+FETCH_RATE_PER_CLIENT = env_rate("DAILYPAPERS_FETCH_RATE_PER_CLIENT", "20/hour")
 # What `serve` offers to harvest when the catalog is empty.
 HARVEST_SET = os.environ.get("DAILYPAPERS_HARVEST_SET", "cs")
 HARVEST_ON_EMPTY = env_bool("DAILYPAPERS_HARVEST_ON_EMPTY", False)

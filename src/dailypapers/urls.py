@@ -43,3 +43,4 @@ urlpatterns += [
 handler400 = "dailypapers.web.errors.bad_request"
 handler403 = "dailypapers.web.errors.permission_denied"
 handler404 = "dailypapers.web.errors.page_not_found"
+handler500 = "dailypapers.web.errors.server_error"

@@ -15,7 +15,7 @@ from ninja.renderers import JSONRenderer
 from ninja.security import HttpBearer
 
 from dailypapers.community.models import ApiToken
-from dailypapers.ingest.arxiv_api import ArxivUnavailable, NotOnArxiv, add_paper_from_arxiv
+from dailypapers.ingest.models import FetchRequest
 from dailypapers.papers.arxiv_ids import InvalidArxivId, normalize_arxiv_id
 from dailypapers.papers.listings import InvalidPeriod, daily_listings, parse_period
 from dailypapers.papers.models import Paper
@@ -27,6 +27,7 @@ from dailypapers.papers.services import (
 )
 from dailypapers.search.service import search_page
 from dailypapers.throttles import limits
+from dailypapers.web.fetches import TooManyFetches, queue_fetch
 
 from . import shapes
 from .schemas import DailyItem, Message, PaperInfo, Upvoted
@@ -274,18 +275,39 @@ class Submission(Schema):
     )
 
 
+class FetchStatus(Schema):
+    """A paper asked for from arXiv: fetched in the background, never while the call waits."""
+
+    arxivId: str  # noqa: N815 (the spelling of the other fields)
+    status: Literal["queued", "fetching", "failed", "done"]
+    # Why it failed, in words for people; empty otherwise.
+    reason: str
+    # Where to follow it (GET, with the same token).
+    statusUrl: str  # noqa: N815
+
+
+def _fetch_status(fetch: FetchRequest) -> dict:
+    """The fetch in FetchStatus's shape."""
+    return {
+        "arxivId": fetch.arxiv_id,
+        "status": fetch.status,
+        "reason": fetch.reason,
+        "statusUrl": f"/api/papers/{fetch.arxiv_id}/fetch",
+    }
+
+
 @api.post(
     "/daily_papers",
     auth=TokenAuth(),
     response={
         201: DailyItem,
+        202: FetchStatus,
         400: Message,
         401: Message,
         403: Message,
         404: Message,
         409: Message,
         429: Message,
-        503: Message,
     },
     by_alias=True,
     operation_id="submit",
@@ -293,12 +315,19 @@ class Submission(Schema):
     summary="Submit a paper to today's daily list",
 )
 def submit(request: HttpRequest, submission: Submission) -> HttpResponse:
+    """A paper the catalog lacks is fetched from arXiv in the background: the answer is
+    202 with its fetch status; follow ``statusUrl``, then submit again once it is done."""
     user = _writer(request, limits.SUBMIT)
     try:
         arxiv_id = normalize_arxiv_id(submission.arxivId)
     except InvalidArxivId as error:
         raise HttpError(400, str(error)) from None
-    paper = Paper.objects.filter(pk=arxiv_id).first() or _fetch_from_arxiv(arxiv_id)
+    paper = Paper.objects.filter(pk=arxiv_id).first()
+    if paper is None:
+        try:
+            return _answer(request, _fetch_status(queue_fetch(request, arxiv_id)), status=202)
+        except TooManyFetches as refusal:
+            raise HttpError(refusal.status, str(refusal)) from None
     try:
         listing = submit_to_daily_list(user, paper, timezone.localdate())
     except SubmissionRefused as refusal:
@@ -306,10 +335,18 @@ def submit(request: HttpRequest, submission: Submission) -> HttpResponse:
     return _answer(request, shapes.daily_item(_paper(arxiv_id), listing), status=201)
 
 
-def _fetch_from_arxiv(arxiv_id: str) -> Paper:
+@api.get(
+    "/papers/{arxiv_id}/fetch",
+    auth=TokenAuth(),
+    response={200: FetchStatus, 400: Message, 401: Message, 404: Message},
+    summary="How the fetch of a paper from arXiv is going",
+)
+def fetch_status(request: HttpRequest, arxiv_id: str = ArxivId):
     try:
-        return add_paper_from_arxiv(arxiv_id)
-    except ArxivUnavailable as error:
-        raise HttpError(503, f"{arxiv_id} is not in the catalog and {error}") from None
-    except NotOnArxiv as error:
-        raise HttpError(404, str(error)) from None
+        canonical = normalize_arxiv_id(arxiv_id)
+    except InvalidArxivId as error:
+        raise HttpError(400, str(error)) from None
+    fetch = FetchRequest.objects.filter(pk=canonical).first()
+    if fetch is None:
+        raise HttpError(404, f"nobody asked for {canonical} from arXiv")
+    return _fetch_status(fetch)

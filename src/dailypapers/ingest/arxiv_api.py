@@ -12,17 +12,34 @@ import arxiv
 import requests
 from django.conf import settings
 
-from dailypapers.papers.models import Paper
 from dailypapers.papers.records import InvalidRecord, PaperRecord
-from dailypapers.papers.services import upsert_papers
 
 BATCH_SIZE = 100
+
+TRY_LATER = "Try again in a few minutes."
 
 _VERSION_SUFFIX = re.compile(r"v\d+$")
 
 
 class ArxivUnavailable(Exception):
-    """The arXiv API could not be reached or answered with an error; the message says which."""
+    """The arXiv API could not be reached or answered with an error; the message says which,
+    for the operator, and ``for_visitors`` says it without addresses or internals."""
+
+    def __init__(self, message: str, for_visitors: str):
+        super().__init__(message)
+        self.for_visitors = for_visitors
+
+
+class TimedSession(requests.Session):
+    """Every request waits at most ``SOURCE_TIMEOUT`` seconds to connect and for each read.
+
+    The arxiv package sets no timeout: an arXiv that accepts the connection and
+    never answers would hold the process that asked for ever.
+    """
+
+    def request(self, *args, **kwargs) -> requests.Response:
+        kwargs.setdefault("timeout", settings.SOURCE_TIMEOUT)
+        return super().request(*args, **kwargs)
 
 
 @dataclass
@@ -57,8 +74,9 @@ def arxiv_client() -> arxiv.Client:
     client = arxiv.Client(
         page_size=BATCH_SIZE, delay_seconds=settings.ARXIV_REQUEST_DELAY, num_retries=3
     )
-    # The package has no base-URL argument; this is how it builds each request URL.
+    # The package has no base-URL or timeout argument: these are what it requests through.
     client.query_url_format = f"{settings.ARXIV_API_URL}?{{}}"
+    client._session = TimedSession()
     return client
 
 
@@ -84,12 +102,20 @@ def fetch_papers(ids: Sequence[str], client: arxiv.Client | None = None) -> Iter
             results = list(client.results(search))
         except arxiv.HTTPError as error:
             raise ArxivUnavailable(
-                f"the arXiv API at {settings.ARXIV_API_URL} answered HTTP {error.status}"
+                f"the arXiv API at {settings.ARXIV_API_URL} answered HTTP {error.status}",
+                f"arXiv answered with an error (HTTP {error.status}). {TRY_LATER}",
+            ) from error
+        except requests.Timeout as error:
+            raise ArxivUnavailable(
+                f"the arXiv API at {settings.ARXIV_API_URL} did not answer within "
+                f"{settings.SOURCE_TIMEOUT:g} seconds (DAILYPAPERS_SOURCE_TIMEOUT)",
+                f"arXiv did not answer within {settings.SOURCE_TIMEOUT:g} seconds. {TRY_LATER}",
             ) from error
         except (arxiv.ArxivError, requests.RequestException) as error:
             reason = why_unreachable(error)
             raise ArxivUnavailable(
-                f"cannot fetch from the arXiv API at {settings.ARXIV_API_URL}: {reason}"
+                f"cannot fetch from the arXiv API at {settings.ARXIV_API_URL}: {reason}",
+                f"arXiv could not be reached. {TRY_LATER}",
             ) from error
         except ValueError as error:
             # The arxiv package's feed parser stops at a date that is not one.
@@ -105,24 +131,3 @@ def fetch_papers(ids: Sequence[str], client: arxiv.Client | None = None) -> Iter
                 batch.rejected.append(str(error))
         batch.missing = [arxiv_id for arxiv_id in batch.ids if arxiv_id not in returned]
         yield batch
-
-
-class NotOnArxiv(LookupError):
-    """arXiv has no paper with this id."""
-
-
-def add_paper_from_arxiv(arxiv_id: str) -> Paper:
-    """Fetch one paper (an id without version) into the catalog and index it.
-
-    Raises ArxivUnavailable when arXiv cannot be reached, NotOnArxiv when it
-    has no such paper. The API and the website both add papers through here.
-    """
-    # Imported here: search depends on the catalog, and ingest must import without it.
-    from dailypapers.search.indexing import after_catalog_change
-
-    batch = next(fetch_papers([arxiv_id]))
-    if not batch.records:
-        raise NotOnArxiv(f"{arxiv_id} was not found on arXiv")
-    upsert_papers(batch.records)
-    after_catalog_change()
-    return Paper.objects.get(pk=arxiv_id)

@@ -39,7 +39,6 @@ from .reporting import count_progress
 DAILY_PAPERS = "/api/daily_papers"
 # Items asked for per page, Hugging Face's maximum. A server may send fewer.
 PAGE_SIZE = 100
-TIMEOUT = 60
 MAX_RETRIES = 5
 # The wait before retrying a 5xx that does not say how long; it doubles each time.
 FIRST_RETRY_WAIT = 1.0
@@ -81,7 +80,7 @@ class DailyPapersClient:
             if self._last_request is not None:
                 time.sleep(max(0.0, self._last_request + self.delay - time.monotonic()))
             try:
-                response = self.session.get(url, params=params, timeout=TIMEOUT)
+                response = self.session.get(url, params=params, timeout=settings.SOURCE_TIMEOUT)
             except requests.RequestException as error:
                 # Offline or refused: fail at once, the next run continues from here.
                 raise SyncError(f"cannot reach {url}: {why_unreachable(error)}") from None

@@ -98,3 +98,35 @@ class SourceStatus(models.Model):
     @classmethod
     def failing(cls) -> list["SourceStatus"]:
         return [status for status in cls.objects.order_by("source") if status.is_failing]
+
+
+class FetchRequest(models.Model):
+    """A paper someone asked the site to fetch from arXiv, and how that went.
+
+    The page or API call that asks only records it; ``add --watch`` (which
+    ``serve`` runs) does the fetching in the background (ingest/on_demand.py).
+    One row per paper: asking again while it waits changes nothing.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "queued"
+        FETCHING = "fetching", "fetching"
+        FAILED = "failed", "failed"
+        DONE = "done", "done"
+
+    arxiv_id = models.CharField(max_length=40, primary_key=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    # Why it failed, in words for the visitor who asked (no addresses, no internals).
+    reason = models.CharField(max_length=300, blank=True)
+    requested_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "requested_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.arxiv_id}: {self.status}"
+
+    @property
+    def waiting(self) -> bool:
+        return self.status in {self.Status.QUEUED, self.Status.FETCHING}

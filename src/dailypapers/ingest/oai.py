@@ -35,7 +35,6 @@ OAI = "{http://www.openarchives.org/OAI/2.0/}"
 ARXIV_RAW = "{http://arxiv.org/OAI/arXivRaw/}"
 ARXIV = "{http://arxiv.org/OAI/arXiv/}"
 
-TIMEOUT = 60
 MAX_RETRIES = 5
 # Seconds to wait after a 503 that does not say how long (arXiv's usually does).
 DEFAULT_RETRY_AFTER = 30
@@ -89,7 +88,7 @@ class ArxivOAIClient(Sickle):
             iterator=OAIResponseIterator,
             max_retries=MAX_RETRIES,
             default_retry_after=DEFAULT_RETRY_AFTER,
-            timeout=TIMEOUT,
+            timeout=settings.SOURCE_TIMEOUT,
         )
         self.delay = delay
         self._last_request: float | None = None

@@ -172,7 +172,7 @@ def test_web_workers_get_one_thread_for_the_embedding_model_and_blas(settings, m
     started = {}
 
     class Gunicorn:
-        def __init__(self, options):
+        def __init__(self, options, background):
             started["options"] = options
 
         def run(self):

@@ -53,6 +53,8 @@ VERIFICATION_EMAIL = Action("verify-email", "verification emails", "RATE_SIGNUP_
 COMMENT = Action("comment", "comments", "RATE_COMMENT_PER_ACCOUNT", "RATE_COMMENT_PER_CLIENT")
 VOTE = Action("vote", "votes", "RATE_VOTE_PER_ACCOUNT", "RATE_VOTE_PER_CLIENT")
 SUBMIT = Action("submit", "submissions", "RATE_SUBMIT_PER_ACCOUNT", "RATE_SUBMIT_PER_CLIENT")
+# Papers queued for a fetch from arXiv: per client, since anonymous visitors may ask too.
+FETCH = Action("fetch", "papers asked for from arXiv", None, "FETCH_RATE_PER_CLIENT")
 SUBSCRIBE = Action(
     "subscribe",
     "subscribe requests",

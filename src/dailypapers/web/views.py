@@ -11,18 +11,18 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from dailypapers.cli import command_hint
 from dailypapers.community.services import verified_author_ids
-from dailypapers.ingest.arxiv_api import ArxivUnavailable, NotOnArxiv, add_paper_from_arxiv
-from dailypapers.ingest.models import SourceStatus
+from dailypapers.ingest.models import FetchRequest, SourceStatus
 from dailypapers.papers import announcements
 from dailypapers.papers.arxiv_ids import InvalidArxivId, normalize_arxiv_id
 from dailypapers.papers.collections import (
@@ -54,6 +54,7 @@ from dailypapers.search.progress import current as embedding_progress
 from dailypapers.search.service import search, similar
 from dailypapers.throttles import limits
 
+from .fetches import TooManyFetches, queue_fetch
 from .forms import SearchForm, SubmitForm
 from .page_cache import shared_with_anonymous_readers
 
@@ -396,15 +397,44 @@ def _similar(paper: Paper) -> list[tuple[str, str]]:
 
 
 @login_required
-@require_POST
 def fetch_paper(request: HttpRequest, arxiv_id: str) -> HttpResponse:
+    """POST: ask for the paper from arXiv, and go to how it is going. GET: how it is going
+    (queued, fetching, failed and why, done), polled by htmx until it is over.
+
+    Nothing here waits for arXiv: ``add --watch``, beside the server, does the
+    fetching (ingest/on_demand.py). ``?then=submit`` comes from the submit form,
+    which offers to submit the paper once it is here.
+    """
     try:
         canonical = normalize_arxiv_id(arxiv_id)
-        add_paper_from_arxiv(canonical)
-    except (InvalidArxivId, NotOnArxiv, ArxivUnavailable) as error:
-        messages.error(request, str(error))
-        return redirect("papers")
-    return redirect("paper", arxiv_id=canonical)
+    except InvalidArxivId as error:
+        raise Http404(str(error)) from None
+    found = Paper.objects.filter(pk=canonical).first()
+    if found is not None and found.is_hidden and not request.user.is_staff:
+        raise Http404(f"arXiv:{canonical} is not in the catalog.")
+    then_submit = request.GET.get("then") == "submit"
+    if request.method == "POST":
+        if found is not None and not found.metadata_pending:
+            return redirect(found)
+        try:
+            queue_fetch(request, canonical)
+        except TooManyFetches as refusal:
+            context = {"heading": "Too many requests", "message": str(refusal)}
+            return render(request, "web/error.html", context, status=refusal.status)
+        return HttpResponseRedirect(_fetch_status_url(canonical, then_submit), status=303)
+    fetch = FetchRequest.objects.filter(pk=canonical).first()
+    if fetch is None or (fetch.status == FetchRequest.Status.DONE and not then_submit):
+        # Never asked for here (the paper page offers it), or arrived: the paper page.
+        where = reverse("paper", args=[canonical])
+        return HttpResponseClientRedirect(where) if request.htmx else redirect(where)
+    context = {"fetch": fetch, "paper": found, "then_submit": then_submit}
+    if request.htmx:
+        return render(request, "web/_fetch_status.html", context)
+    return render(request, "web/fetch_status.html", context)
+
+
+def _fetch_status_url(arxiv_id: str, then_submit: bool) -> str:
+    return reverse("paper-fetch", args=[arxiv_id]) + ("?then=submit" if then_submit else "")
 
 
 def _too_many(request: HttpRequest, refusal: limits.Throttled) -> HttpResponse:
@@ -450,16 +480,20 @@ def submit(request: HttpRequest) -> HttpResponse:
     retry_after = None
     if form.is_valid():
         arxiv_id = form.cleaned_data["arxiv_id"]
+        found = Paper.objects.filter(pk=arxiv_id).first()
         try:
             limits.check(limits.SUBMIT, client=limits.client_key(request), account=request.user.pk)
-            found = Paper.objects.filter(pk=arxiv_id).first() or add_paper_from_arxiv(arxiv_id)
+            if found is None:
+                # Fetched in the background; its status page offers to submit it once here.
+                queue_fetch(request, arxiv_id)
+                return HttpResponseRedirect(_fetch_status_url(arxiv_id, True), status=303)
             submit_to_daily_list(request.user, found, timezone.localdate())
         except limits.Throttled as refusal:
             form.add_error(None, str(refusal))
             status, retry_after = 429, refusal.retry_after
-        except (SubmissionRefused, NotOnArxiv, ArxivUnavailable) as refusal:
+        except (SubmissionRefused, TooManyFetches) as refusal:
             form.add_error("arxiv_id", str(refusal))
-            status = getattr(refusal, "status", 400)
+            status = refusal.status
         else:
             messages.success(request, f"{found.title} is on today's daily list.")
             return redirect(found)

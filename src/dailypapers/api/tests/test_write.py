@@ -10,6 +10,10 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from dailypapers.community.models import ApiToken
+from dailypapers.conftest import PAPER_V2
+from dailypapers.ingest.arxiv_api import ArxivUnavailable, arxiv_client
+from dailypapers.ingest.on_demand import fetch_requested
+from dailypapers.ingest.tests.stand_ins import closed_port_url
 from dailypapers.papers.models import DailyListing, Paper
 from dailypapers.papers.records import ListingRecord, PaperRecord
 from dailypapers.papers.services import upsert_listings, upsert_papers
@@ -154,12 +158,43 @@ def test_submissions_are_limited_per_user_per_day(client, token, settings):
     assert statuses == [201, 201, 429]
 
 
-def test_unknown_paper_is_fetched_from_arxiv_or_explained(client, token, settings, db):
-    import socket
+def test_an_unknown_paper_answers_202_and_is_fetched_in_the_background(
+    client, token, arxiv_api, settings
+):
+    settings.SUBMISSION_MAX_AGE_DAYS = 100_000
+    arxiv_api.responses["2403.01779"] = (200, PAPER_V2)
+    response = call(client, "post", "/api/daily_papers", token, {"arxivId": "2403.01779"})
+    assert response.status_code == 202 and arxiv_api.requests == []
+    assert response.json() == {
+        "arxivId": "2403.01779",
+        "status": "queued",
+        "reason": "",
+        "statusUrl": "/api/papers/2403.01779/fetch",
+    }
+    fetch_requested(arxiv_client())
+    status = call(client, "get", "/api/papers/2403.01779/fetch", token)
+    assert status.status_code == 200 and status.json()["status"] == "done"
+    again = call(client, "post", "/api/daily_papers", token, {"arxivId": "2403.01779"})
+    assert again.status_code == 201 and again.json()["paper"]["id"] == "2403.01779"
 
-    with socket.socket() as sock:  # nobody listens here: arXiv is unreachable
-        sock.bind(("127.0.0.1", 0))
-        settings.ARXIV_API_URL = f"http://127.0.0.1:{sock.getsockname()[1]}/api/query"
+
+def test_a_fetch_arxiv_cannot_answer_fails_with_the_reason(client, token, settings):
+    settings.ARXIV_API_URL = f"{closed_port_url()}/api/query"
     settings.ARXIV_REQUEST_DELAY = 0
-    response = call(client, "post", "/api/daily_papers", token, {"arxivId": "2403.09999"})
-    assert response.status_code == 503 and "not in the catalog" in response.json()["error"]
+    call(client, "post", "/api/daily_papers", token, {"arxivId": "2403.09999"})
+    with pytest.raises(ArxivUnavailable):
+        fetch_requested(arxiv_client())
+    status = call(client, "get", "/api/papers/2403.09999/fetch", token).json()
+    assert status["status"] == "failed"
+    assert status["reason"] == "arXiv could not be reached. Try again in a few minutes."
+    unknown = call(client, "get", "/api/papers/2403.09998/fetch", token)
+    assert unknown.status_code == 404 and "nobody asked" in unknown.json()["error"]
+    assert client.get("/api/papers/2403.09999/fetch").status_code == 401
+
+
+def test_each_client_may_queue_a_few_fetches(client, token, settings, db):
+    settings.FETCH_RATE_PER_CLIENT = "1/hour"
+    first = call(client, "post", "/api/daily_papers", token, {"arxivId": "2403.09991"})
+    second = call(client, "post", "/api/daily_papers", token, {"arxivId": "2403.09992"})
+    assert (first.status_code, second.status_code) == (202, 429)
+    assert "Try again later" in second.json()["error"]

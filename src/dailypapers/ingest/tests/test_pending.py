@@ -55,14 +55,16 @@ def test_the_watch_completes_pending_papers_once_arxiv_answers_and_says_so_once_
         for n in (1, 2):
             arxiv_stand_in.papers[f"2403.0000{n}"] = arxiv_row(f"2403.0000{n}")
         arxiv_stand_in.down = False
-        wait_for(lambda: any("completed" in line for line in lines), watch, "the completion")
+        # Up to the search index's line: stopped while it loads the embedding model,
+        # the watch would end with the model's ImportError rather than quietly.
+        wait_for(lambda: any("Search:" in line for line in lines), watch, "the completion")
     finally:
         watch.terminate()
         err = watch.communicate(timeout=60)[1]
         reader.join(timeout=10)
     out = "".join(lines)
 
-    assert watch.returncode == 0
+    assert watch.returncode == 0, err
     assert db.scalar(PENDING) == 0
     assert err.count("papers stay pending") == 1, err
     assert "2 pending papers completed from arXiv, 0 still pending" in out

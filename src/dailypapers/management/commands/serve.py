@@ -1,8 +1,11 @@
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from datetime import date, timedelta
 
+import gunicorn.arbiter
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
@@ -13,13 +16,70 @@ from dailypapers import mail
 from dailypapers.cli import command_hint
 from dailypapers.papers.models import Paper
 
+# Seconds a background process that stopped waits before it is started again: one that
+# cannot start at all (a bad setting) says so in the log this often, not many times a second.
+RESTART_AFTER = 10.0
+
+
+class Background:
+    """``serve``'s background processes (``dailypapers`` commands): started once gunicorn
+    serves, started again when one stops (a crash, the OOM killer), stopped with it."""
+
+    def __init__(self, commands: list[list[str]], say: Callable[[str], None]):
+        self.commands = commands
+        self.say = say
+        self.processes: list[subprocess.Popen | None] = [None] * len(commands)
+        self.started = [0.0] * len(commands)
+
+    def keep_running(self) -> None:
+        """Start each process not started yet, or stopped for RESTART_AFTER seconds since its
+        last start."""
+        for n, (command, process) in enumerate(zip(self.commands, self.processes, strict=True)):
+            if process is not None:
+                if process.poll() is None or time.monotonic() - self.started[n] < RESTART_AFTER:
+                    continue
+                self.say(f"`{command_hint(' '.join(command))}` stopped; starting it again")
+            self.processes[n] = subprocess.Popen(
+                [sys.executable, "-m", "dailypapers", *command],
+                # Each line reaches serve's log when written, not when a buffer fills.
+                env=os.environ | {"PYTHONUNBUFFERED": "1"},
+            )
+            self.started[n] = time.monotonic()
+
+    def stop(self) -> None:
+        started = [process for process in self.processes if process is not None]
+        for process in started:
+            process.terminate()
+        for process in started:
+            process.wait(timeout=30)
+
+
+class Arbiter(gunicorn.arbiter.Arbiter):
+    """gunicorn's master process, which also keeps the background processes running.
+
+    Its loop checks the workers about once a second, in the main thread: the
+    background processes are checked there too, rather than from a thread of
+    a process that forks the workers.
+    """
+
+    def manage_workers(self) -> None:
+        super().manage_workers()
+        self.app.background.keep_running()
+
 
 class GunicornServer(BaseApplication):
     """gunicorn run in-process, so ``dailypapers serve`` is the production server too."""
 
-    def __init__(self, options: dict):
+    def __init__(self, options: dict, background: Background):
         self.options = options
+        self.background = background
         super().__init__()
+
+    def run(self) -> None:
+        try:
+            Arbiter(self).run()
+        except RuntimeError as error:  # what BaseApplication.run reports, as this command does
+            raise CommandError(str(error)) from None
 
     def load_config(self):
         for key, value in self.options.items():
@@ -61,6 +121,8 @@ class Command(BaseCommand):
         if not Paper.objects.exists():
             self.offer_first_content()
         self.report_pending_metadata()
+        pending_minutes = settings.COMPLETE_PENDING_MINUTES
+        pending = ["--pending"] if pending_minutes > 0 else []
         background = [
             # Embedding is slow: a separate process keeps the search indexes level
             # with the catalog while gunicorn serves.
@@ -69,17 +131,13 @@ class Command(BaseCommand):
             (bool(settings.DIGEST_TIME), ["digest", "schedule"]),
             # Hugging Face's daily lists, every day at DAILYPAPERS_SYNC_HF_TIME.
             (settings.SYNC_HF, ["sync-hf", "--schedule"]),
-            # Papers known only from a listing, completed whenever arXiv answers.
-            (
-                settings.COMPLETE_PENDING_MINUTES > 0,
-                ["add", "--pending", "--watch", str(settings.COMPLETE_PENDING_MINUTES * 60)],
-            ),
+            # The papers visitors ask for, fetched as they ask (no page waits for arXiv),
+            # and those known only from a listing, completed whenever arXiv answers.
+            (True, ["add", "--watch", str(pending_minutes * 60), *pending]),
         ]
-        processes = [
-            subprocess.Popen([sys.executable, "-m", "dailypapers", *command])
-            for wanted, command in background
-            if wanted
-        ]
+        processes = Background(
+            [command for wanted, command in background if wanted], self.stderr.write
+        )
         # gunicorn's workers and threads already keep every core busy: one thread
         # per request for BLAS and the embedding model, or they fight over the
         # cores (ONNX Runtime's idle threads spin: two per worker doubled the CPU
@@ -102,12 +160,11 @@ class Command(BaseCommand):
                     # site sets: a proxy passes the others on from the client.
                     "forwarded_allow_ips": ",".join(settings.TRUSTED_PROXIES),
                     "secure_scheme_headers": {"X-FORWARDED-PROTO": "https"},
-                }
+                },
+                processes,
             ).run()
         finally:
-            for process in processes:
-                process.terminate()
-                process.wait(timeout=30)
+            processes.stop()
 
     def offer_first_content(self) -> None:
         since = (date.today() - timedelta(days=settings.HARVEST_DAYS)).isoformat()

@@ -2,17 +2,21 @@ import time
 
 import arxiv
 from django.core.management.base import BaseCommand, CommandError
-from django.db import close_old_connections
 from rich.console import Console
 
+from dailypapers import scheduling
 from dailypapers.cli import command_hint
 from dailypapers.ingest.arxiv_api import ArxivUnavailable, arxiv_client, fetch_papers
 from dailypapers.ingest.models import SourceStatus
+from dailypapers.ingest.on_demand import fetch_requested
 from dailypapers.ingest.reporting import count_progress, summary, terminate_as_interrupt
 from dailypapers.papers.arxiv_ids import InvalidArxivId, normalize_arxiv_id
 from dailypapers.papers.models import Paper
 from dailypapers.papers.services import UpsertCounts, upsert_papers
 from dailypapers.search.indexing import after_catalog_change
+
+# Seconds between looks for papers visitors asked for: a visitor waits for the answer.
+REQUESTS_EVERY = 1.0
 
 
 def pending_ids() -> list[str]:
@@ -43,15 +47,16 @@ class Command(BaseCommand):
             "--watch",
             type=float,
             metavar="SECONDS",
-            help="with --pending alone: keep running, fetching the pending papers every "
-            "SECONDS, quietly while arXiv cannot be reached (what serve runs)",
+            help="without ids: keep running, fetching the papers visitors ask for as they ask "
+            "and, with --pending, the pending papers every SECONDS; quietly while arXiv or the "
+            "database does not answer (what serve runs)",
         )
 
     def handle(self, *args, ids, pending, watch, **options):
         if watch is not None:
-            if ids or not pending:
-                raise CommandError("--watch goes with --pending alone")
-            self.watch(watch)
+            if ids:
+                raise CommandError("--watch takes no ids: it fetches what visitors ask for")
+            self.watch(watch, pending)
             return
         if not ids and not pending:
             raise CommandError("give at least one arXiv id, or --pending")
@@ -102,23 +107,48 @@ class Command(BaseCommand):
         if search := after_catalog_change():
             self.stdout.write(search)
 
-    def watch(self, seconds: float) -> None:
-        """Complete pending papers every ``seconds``; one line when something changes."""
-        self.stdout.write(
-            f"Papers known only from a listing are fetched from arXiv every {seconds:g} s"
-        )
+    def watch(self, seconds: float, pending: bool) -> None:
+        """Fetch requested papers as they are asked for and, with ``pending``, the pending
+        ones every ``seconds``; one line when something changes."""
+        if pending:
+            self.stdout.write(
+                f"Papers known only from a listing are fetched from arXiv every {seconds:g} s"
+            )
         offline = False
+        pending_due = 0.0
         # One client for every round keeps even frequent rounds ARXIV_REQUEST_DELAY apart.
         client = arxiv_client()
+
+        def round_() -> None:
+            nonlocal offline, pending_due
+            self.fetch_requested(client)
+            if pending and time.monotonic() >= pending_due:
+                pending_due = time.monotonic() + seconds
+                if waiting := pending_ids():
+                    offline = self.complete(waiting, offline, client)
+
+        # A round a second for the visitors; a shorter watch of pending papers keeps its pace.
+        every = min(seconds, REQUESTS_EVERY) if pending and seconds > 0 else REQUESTS_EVERY
         try:
             with terminate_as_interrupt():
-                while True:
-                    if waiting := pending_ids():
-                        offline = self.complete(waiting, offline, client)
-                    close_old_connections()
-                    time.sleep(seconds)
+                scheduling.run_every(every, round_)
         except KeyboardInterrupt:
             return
+
+    def fetch_requested(self, client: arxiv.Client) -> None:
+        """The papers visitors asked for (ingest/on_demand.py), each marked done or failed."""
+        try:
+            counts = fetch_requested(client)
+        except ArxivUnavailable as error:
+            SourceStatus.record(SourceStatus.Source.ARXIV_API, str(error))
+            self.stderr.write(f"{error}: the papers visitors asked for are marked failed")
+            return
+        if counts is None:
+            return
+        SourceStatus.record(SourceStatus.Source.ARXIV_API)
+        if counts.changed:
+            self.stdout.write(f"{counts.changed} papers fetched from arXiv as visitors asked")
+            self.stdout.write(after_catalog_change())
 
     def complete(self, waiting: list[str], offline: bool, client: arxiv.Client) -> bool:
         """One round of the watch; returns whether arXiv could not be reached."""

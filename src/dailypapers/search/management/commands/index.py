@@ -5,6 +5,7 @@ from collections.abc import Callable
 from django.core.management.base import BaseCommand
 from rich.console import Console
 
+from dailypapers import scheduling
 from dailypapers.ingest.reporting import count_progress, terminate_as_interrupt
 from dailypapers.search import backends
 from dailypapers.search.indexing import (
@@ -52,19 +53,32 @@ class Command(BaseCommand):
         console = Console(file=self.stderr._out)
         try:
             with terminate_as_interrupt():
-                # Beside a web server (--watch), progress goes to the log as lines.
-                self.catch_up(console, rebuild, keyword_only, batch_size, log_lines=bool(watch))
-                while watch:
-                    time.sleep(watch)
-                    self.catch_up(
-                        console, False, keyword_only, batch_size, quiet=True, log_lines=True
-                    )
+                if watch:
+                    self.watch(watch, console, rebuild, keyword_only, batch_size)
+                else:
+                    self.catch_up(console, rebuild, keyword_only, batch_size)
         except KeyboardInterrupt:
             self.stderr.write(
                 "Interrupted: every finished batch is saved; run the same "
                 "command again to continue."
             )
             raise SystemExit(130) from None
+
+    def watch(
+        self, seconds: float, console: Console, rebuild: bool, keyword_only: bool, batch_size: int
+    ) -> None:
+        """Catch up now and every ``seconds``; beside a web server, progress goes to the log
+        as lines, and only the first round (the first that reaches the database) says all."""
+        first = True
+
+        def round_() -> None:
+            nonlocal first
+            self.catch_up(
+                console, rebuild and first, keyword_only, batch_size, not first, log_lines=True
+            )
+            first = False
+
+        scheduling.run_every(seconds, round_)
 
     def catch_up(
         self,
