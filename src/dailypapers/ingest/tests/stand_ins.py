@@ -1,10 +1,12 @@
-"""Local stand-ins for Hugging Face's ``/api/daily_papers`` and for the arXiv API.
+"""Local stand-ins for Hugging Face's ``/api/daily_papers``, the arXiv API and arXiv's
+OAI-PMH interface.
 
 The daily lists are served in the real response shape
 (../shared/docs/hf-papers-api.md), built from rows in the format of
 ../shared/data/hf-daily.jsonl.gz (date, id, upvotes, title, abstract, authors);
 a test adds what the archive lacks (organization, submitter, links). arXiv
-answers any ``id_list`` with an Atom entry for each paper it knows.
+answers any ``id_list`` with an Atom entry for each paper it knows, and
+``ListRecords`` with arXivRaw records, a page at a time.
 """
 
 import gzip
@@ -233,3 +235,84 @@ def closed_port_url() -> str:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+OAI_RESPONSE = """<?xml version="1.0" encoding="UTF-8"?>
+<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/">
+  <responseDate>2025-01-31T10:00:00Z</responseDate>
+  <request verb="ListRecords">{url}</request>
+  {body}
+</OAI-PMH>"""
+
+OAI_RECORD = """<record>
+  <header>
+    <identifier>oai:arXiv.org:{id}</identifier>
+    <datestamp>{datestamp}</datestamp>
+    <setSpec>cs</setSpec>
+  </header>
+  <metadata>
+    <arXivRaw xmlns="http://arxiv.org/OAI/arXivRaw/">
+      <id>{id}</id>
+      <version version="v1"><date>{submitted}</date><size>100kb</size></version>
+      <title>{title}</title>
+      <authors>{authors}</authors>
+      <categories>{categories}</categories>
+      <abstract>{abstract}</abstract>
+    </arXivRaw>
+  </metadata>
+</record>"""
+
+XML = {"Content-Type": "text/xml; charset=utf-8"}
+
+
+def oai_record(datestamp: str, row: dict) -> str:
+    """An arXivRaw record for a row in the format of conftest.arxiv_row()."""
+    published = date.fromisoformat(row["published"])
+    return OAI_RECORD.format(
+        id=row["id"],
+        datestamp=datestamp,
+        submitted=f"{published:%a, %d %b %Y} 10:00:00 GMT",
+        title=escape(row["title"]),
+        authors=escape(", ".join(row["authors"])),
+        categories=escape(" ".join(row["categories"])),
+        abstract=escape(row["abstract"]),
+    )
+
+
+@dataclass
+class OaiStandIn:
+    """arXiv's OAI-PMH ``ListRecords`` in arXivRaw: the records whose datestamp is within
+    ``from``/``until``, ``page_size`` a page, each page naming the next by a resumption token."""
+
+    url: str = ""
+    # (datestamp, row as conftest.arxiv_row() makes it), in the order they are listed.
+    records: list[tuple[str, dict]] = field(default_factory=list)
+    page_size: int = 5
+    # The query of every request, in order.
+    requests: list[dict[str, str]] = field(default_factory=list)
+
+    def reply(self, query: dict[str, str]) -> Reply:
+        self.requests.append(query)
+        if token := query.get("resumptionToken"):
+            since, until, offset = token.split("|")
+        else:
+            since, until, offset = query.get("from", ""), query.get("until", ""), "0"
+        start = int(offset)
+        listed = [
+            (datestamp, row)
+            for datestamp, row in self.records
+            if since <= datestamp and (not until or datestamp <= until)
+        ]
+        if not listed:
+            body = '<error code="noRecordsMatch">no records match</error>'
+            return 200, OAI_RESPONSE.format(url=self.url, body=body).encode(), XML
+        end = start + self.page_size
+        # The last page has an empty token: the list is complete.
+        following = f"{since}|{until}|{end}" if end < len(listed) else ""
+        records = "".join(oai_record(*record) for record in listed[start:end])
+        token = (
+            f"<resumptionToken cursor='{start}' completeListSize='{len(listed)}'>"
+            f"{following}</resumptionToken>"
+        )
+        body = f"<ListRecords>{records}{token}</ListRecords>"
+        return 200, OAI_RESPONSE.format(url=self.url, body=body).encode(), XML
