@@ -77,6 +77,9 @@ class TantivyIndex:
         if since is not None and not changed_after(since):
             return 0
         writer = self.index.writer(heap_size=128_000_000, num_threads=1)
+        # Files of a commit killed before it was recorded: left, a file of this commit
+        # could have the same name, and the commit would fail ("FileAlreadyExists").
+        writer.garbage_collect_files()
         if rebuild:
             # Forgotten first: a rebuild killed after its first commit leaves an index of
             # that batch alone, and the next sync must then index every paper.

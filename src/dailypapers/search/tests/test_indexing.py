@@ -19,6 +19,9 @@ from .conftest import make_corpus
 
 pytestmark = pytest.mark.django_db
 
+# Where the Tantivy index records how far it got.
+STATE_FILE = "dailypapers-state.json"
+
 
 def index(*args: str) -> str:
     out = StringIO()
@@ -96,7 +99,7 @@ def test_a_first_keyword_sync_killed_before_recording_its_position_indexes_no_pa
     index = TantivyIndex(tmp_path / "keyword")
     index.sync()
     # What a kill between the index's commit and the file saying how far it got leaves.
-    (tmp_path / "keyword" / "dailypapers-state.json").unlink()
+    (tmp_path / "keyword" / STATE_FILE).unlink()
     index.sync()
     assert sorted(index.ids()) == sorted(Paper.objects.values_list("pk", flat=True))
 
@@ -142,3 +145,25 @@ def test_a_rebuild_killed_after_its_first_commit_leaves_every_paper_to_the_next_
 
     index.sync()
     assert sorted(index.ids()) == sorted(Paper.objects.values_list("pk", flat=True))
+
+
+def test_a_keyword_sync_killed_before_its_commit_was_recorded_leaves_no_file_in_the_way(
+    tmp_path,
+):
+    make_corpus()
+    index_dir = tmp_path / "keyword"
+    TantivyIndex(index_dir).sync()
+    Paper.objects.filter(pk__in=["2401.00003", "2401.00004"]).update(
+        title="Revisited", changed_at=now()
+    )
+    recorded = {name: (index_dir / name).read_bytes() for name in ("meta.json", STATE_FILE)}
+    TantivyIndex(index_dir).sync()
+    # What a kill just before Tantivy writes meta.json leaves: the commit's files (among
+    # them the deletions of the two replaced papers), and the previous commit recorded.
+    for name, content in recorded.items():
+        (index_dir / name).write_bytes(content)
+
+    rerun = TantivyIndex(index_dir)
+    rerun.sync()
+
+    assert sorted(rerun.ids()) == sorted(Paper.objects.values_list("pk", flat=True))
