@@ -10,7 +10,7 @@ Fields that Hugging Face's answers lack and ours add say so in their
 description ("dailypapers:").
 """
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -133,6 +133,18 @@ class Upvoted(Shape):
     id: str = Field(description="the arXiv id without version", examples=["2403.01779"])
     upvotes: int = Field(ge=0, description="the paper's count after this call")
     upvoted: bool = Field(description="whether the caller's upvote is now counted")
+
+
+class FetchStatus(Shape):
+    """dailypapers: a paper asked for from arXiv, fetched in the background, never while
+    the call waits."""
+
+    arxivId: str = Field(description="the arXiv id without version")  # noqa: N815
+    status: Literal["queued", "fetching", "failed", "done"]
+    reason: str = Field(description="why it failed, in words for people; empty otherwise")
+    statusUrl: str = Field(  # noqa: N815
+        description="where to follow it (GET, with the same token)"
+    )
 
 
 class Message(Shape):

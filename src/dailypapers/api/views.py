@@ -30,7 +30,7 @@ from dailypapers.throttles import limits
 from dailypapers.web.fetches import TooManyFetches, queue_fetch
 
 from . import shapes
-from .schemas import DailyItem, Message, PaperInfo, Upvoted
+from .schemas import DailyItem, FetchStatus, Message, PaperInfo, Upvoted
 
 
 class OrjsonRenderer(JSONRenderer):
@@ -273,17 +273,6 @@ class Submission(Schema):
         description="an arXiv id, with or without its version or 'arXiv:', or its arxiv.org URL",
         examples=["2403.01779", "https://arxiv.org/abs/2403.01779v2"],
     )
-
-
-class FetchStatus(Schema):
-    """A paper asked for from arXiv: fetched in the background, never while the call waits."""
-
-    arxivId: str  # noqa: N815 (the spelling of the other fields)
-    status: Literal["queued", "fetching", "failed", "done"]
-    # Why it failed, in words for people; empty otherwise.
-    reason: str
-    # Where to follow it (GET, with the same token).
-    statusUrl: str  # noqa: N815
 
 
 def _fetch_status(fetch: FetchRequest) -> dict:

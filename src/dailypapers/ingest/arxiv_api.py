@@ -120,7 +120,8 @@ def fetch_papers(ids: Sequence[str], client: arxiv.Client | None = None) -> Iter
         except ValueError as error:
             # The arxiv package's feed parser stops at a date that is not one.
             raise ArxivUnavailable(
-                f"the arXiv API at {settings.ARXIV_API_URL} sent a malformed answer: {error}"
+                f"the arXiv API at {settings.ARXIV_API_URL} sent a malformed answer: {error}",
+                f"arXiv sent an answer that could not be read. {TRY_LATER}",
             ) from error
         returned = set()
         for result in results:

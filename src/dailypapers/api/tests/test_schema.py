@@ -152,6 +152,7 @@ def test_the_documented_shapes_use_hugging_faces_names(openapi):
         "User",
         "Organization",
         "Upvoted",
+        "FetchStatus",
         "Message",
     }
 
