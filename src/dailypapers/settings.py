@@ -258,7 +258,7 @@ ARXIV_REQUEST_DELAY = float(os.environ.get("DAILYPAPERS_ARXIV_REQUEST_DELAY", "3
 # part of the answer: a source that stops answering fails the request instead of
 # holding the process that asked.
 SOURCE_TIMEOUT = float(os.environ.get("DAILYPAPERS_SOURCE_TIMEOUT", "30"))
-# Papers one client network may ask the site to fetch from arXiv (web/fetches.py).
+# Papers one client network may ask the site to fetch from arXiv (ingest/on_demand.py).
 FETCH_RATE_PER_CLIENT = env_rate("DAILYPAPERS_FETCH_RATE_PER_CLIENT", "20/hour")
 # What `serve` offers to harvest when the catalog is empty.
 HARVEST_SET = os.environ.get("DAILYPAPERS_HARVEST_SET", "cs")

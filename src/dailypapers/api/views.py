@@ -16,6 +16,7 @@ from ninja.security import HttpBearer
 
 from dailypapers.community.models import ApiToken
 from dailypapers.ingest.models import FetchRequest
+from dailypapers.ingest.on_demand import TooManyFetches, queue_fetch
 from dailypapers.papers.arxiv_ids import InvalidArxivId, normalize_arxiv_id
 from dailypapers.papers.listings import InvalidPeriod, daily_listings, parse_period
 from dailypapers.papers.models import Paper
@@ -27,7 +28,6 @@ from dailypapers.papers.services import (
 )
 from dailypapers.search.service import search_page
 from dailypapers.throttles import limits
-from dailypapers.web.fetches import TooManyFetches, queue_fetch
 
 from . import shapes
 from .schemas import DailyItem, FetchStatus, Message, PaperInfo, Upvoted
@@ -314,7 +314,8 @@ def submit(request: HttpRequest, submission: Submission) -> HttpResponse:
     paper = Paper.objects.filter(pk=arxiv_id).first()
     if paper is None:
         try:
-            return _answer(request, _fetch_status(queue_fetch(request, arxiv_id)), status=202)
+            fetch = queue_fetch(arxiv_id, limits.client_key(request))
+            return _answer(request, _fetch_status(fetch), status=202)
         except TooManyFetches as refusal:
             raise HttpError(refusal.status, str(refusal)) from None
     try:

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from dailypapers.papers.services import UpsertCounts, upsert_papers
+from dailypapers.throttles import limits
 
 from .arxiv_api import BATCH_SIZE, ArxivUnavailable, fetch_papers
 from .models import FetchRequest
@@ -24,6 +25,34 @@ Status = FetchRequest.Status
 
 NOT_ON_ARXIV = "arXiv has no paper with this id."
 UNREADABLE = "arXiv's record of this paper could not be read."
+
+
+class TooManyFetches(Exception):
+    """This client has asked for as many papers as it may for now."""
+
+    status = 429
+
+    def __init__(self) -> None:
+        super().__init__(
+            "You have asked for many papers from arXiv in a short time. Try again later."
+        )
+
+
+def queue_fetch(arxiv_id: str, client: str) -> FetchRequest:
+    """The fetch of ``arxiv_id`` (an id without version), queued unless it already waits.
+
+    Asking for a paper that is already on its way is free; queuing one takes a
+    token from the bucket of ``client`` (``limits.client_key(request)``), at most
+    ``FETCH_RATE_PER_CLIENT``, and raises TooManyFetches when it is empty.
+    """
+    waiting = FetchRequest.objects.filter(pk=arxiv_id).first()
+    if waiting is not None and waiting.waiting:
+        return waiting
+    try:
+        limits.check(limits.FETCH, client=client)
+    except limits.Throttled:
+        raise TooManyFetches from None
+    return request_fetch(arxiv_id)
 
 
 def request_fetch(arxiv_id: str) -> FetchRequest:

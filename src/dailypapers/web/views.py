@@ -23,6 +23,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from dailypapers.cli import command_hint
 from dailypapers.community.services import verified_author_ids
 from dailypapers.ingest.models import FetchRequest, SourceStatus
+from dailypapers.ingest.on_demand import TooManyFetches, queue_fetch
 from dailypapers.papers import announcements
 from dailypapers.papers.arxiv_ids import InvalidArxivId, normalize_arxiv_id
 from dailypapers.papers.collections import (
@@ -54,7 +55,6 @@ from dailypapers.search.progress import current as embedding_progress
 from dailypapers.search.service import search, similar
 from dailypapers.throttles import limits
 
-from .fetches import TooManyFetches, queue_fetch
 from .forms import SearchForm, SubmitForm
 from .page_cache import shared_with_anonymous_readers
 
@@ -417,7 +417,7 @@ def fetch_paper(request: HttpRequest, arxiv_id: str) -> HttpResponse:
         if found is not None and not found.metadata_pending:
             return redirect(found)
         try:
-            queue_fetch(request, canonical)
+            queue_fetch(canonical, limits.client_key(request))
         except TooManyFetches as refusal:
             context = {"heading": "Too many requests", "message": str(refusal)}
             return render(request, "web/error.html", context, status=refusal.status)
@@ -485,7 +485,7 @@ def submit(request: HttpRequest) -> HttpResponse:
             limits.check(limits.SUBMIT, client=limits.client_key(request), account=request.user.pk)
             if found is None:
                 # Fetched in the background; its status page offers to submit it once here.
-                queue_fetch(request, arxiv_id)
+                queue_fetch(arxiv_id, limits.client_key(request))
                 return HttpResponseRedirect(_fetch_status_url(arxiv_id, True), status=303)
             submit_to_daily_list(request.user, found, timezone.localdate())
         except limits.Throttled as refusal:
