@@ -1,6 +1,7 @@
 """In chromium: upvote, submit, search and filter, move between days, math, a phone's screen."""
 
 import re
+from datetime import date
 
 import pytest
 from django.conf import settings
@@ -101,7 +102,7 @@ def test_move_between_days_weeks_and_pick_a_date(page: Page, catalog):
 def test_more_papers_load_below_without_leaving_the_page(page: Page, catalog):
     from dailypapers.papers.records import ListingRecord
     from dailypapers.papers.services import upsert_listings
-    from dailypapers.web.views import PAGE_SIZE, date
+    from dailypapers.web.views.rendering import PAGE_SIZE
 
     upsert_listings(
         [

@@ -1,13 +1,15 @@
 """The pages, through Django's test client: lists, navigation, paper pages, search, bad input."""
 
 import re
+from datetime import date
 
 import pytest
 from django.core.cache import cache
 from django.test import Client
 
 from dailypapers.papers.models import DailyListing, Organization, Paper
-from dailypapers.web import views
+from dailypapers.web.views import people
+from dailypapers.web.views.rendering import PAGE_SIZE
 
 pytestmark = pytest.mark.django_db
 
@@ -233,16 +235,15 @@ def test_bad_search_input_is_a_400_page(client, catalog):
 def test_more_results_come_as_cards_only(client, db, settings):
     from dailypapers.papers.records import ListingRecord
     from dailypapers.papers.services import upsert_listings
-    from dailypapers.web import views
 
     upsert_listings(
         [
-            ListingRecord(arxiv_id=f"2403.{n:05}", date=views.date(2024, 3, 4), source="hf-api")
-            for n in range(1, views.PAGE_SIZE + 6)
+            ListingRecord(arxiv_id=f"2403.{n:05}", date=date(2024, 3, 4), source="hf-api")
+            for n in range(1, PAGE_SIZE + 6)
         ]
     )
     first = client.get("/papers/date/2024-03-04").content.decode()
-    assert len(re.findall('class="card"', first)) == views.PAGE_SIZE
+    assert len(re.findall('class="card"', first)) == PAGE_SIZE
     assert 'hx-get="/papers/date/2024-03-04?p=2"' in first
     more = client.get("/papers/date/2024-03-04?p=2", HTTP_HX_REQUEST="true").content.decode()
     assert len(re.findall('class="card"', more)) == 5 and "<html" not in more
@@ -267,7 +268,7 @@ def test_organizations_index_lists_each_with_its_paper_count_most_papers_first(
     entries = re.findall(r'<a href="/organizations/([\w-]+)">.*?</a>\s*<span[^>]*>([^<]+)<', page)
     assert entries == [("busy", "2 papers"), ("acme", "1 paper"), ("empty", "0 papers")]
 
-    monkeypatch.setattr(views, "ORGANIZATIONS_PER_PAGE", 2)
+    monkeypatch.setattr(people, "ORGANIZATIONS_PER_PAGE", 2)
     cache.clear()  # anonymous readers share the page rendered a moment ago
     first = client.get("/organizations").content.decode()
     assert first.count('href="/organizations/') == 2 and 'href="/organizations?p=2"' in first
