@@ -1,44 +1,76 @@
-"""Every setting read from the environment is in the README's Configuration table."""
+"""Every environment variable the code reads is in the README's configuration table and in
+deploy/dailypapers.env, and neither documents one that nothing reads (as Datasette's docs
+tests do for its settings).
+"""
 
 import ast
 import re
 from pathlib import Path
 
-import dailypapers.settings
+import dailypapers
 
-README = Path(__file__).resolve().parents[3] / "README.md"
+PACKAGE = Path(dailypapers.__file__).parent
+REPOSITORY = PACKAGE.parents[1]
+# Helpers of settings.py that take the variable's name as their first argument.
+READERS = {"env_bool", "env_list", "env_networks", "env_rate"}
+# Read by a library rather than by our code.
+READ_BY_LIBRARIES = {"DATABASE_URL"}  # dj-database-url
+# Knobs of the test suite, documented with it (docs/reliability.md), not settings of the site.
+TEST_TOOLING = {"conftest.py", "reliability_campaign.py"}
 
 
-def environment_variables_read_by_settings() -> set[str]:
-    tree = ast.parse(Path(dailypapers.settings.__file__).read_text())
-    names = set()
-    readers = {"os.environ.get", "env_bool", "env_list", "env_int", "env_float", "env_rate"}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and ast.unparse(node.func) in readers and node.args:
-            name = node.args[0]
-        elif isinstance(node, ast.Subscript) and ast.unparse(node.value) == "os.environ":
-            name = node.slice
-        else:
+def _name_read(node: ast.AST) -> ast.AST | None:
+    """The argument naming the variable, when ``node`` reads one from the environment."""
+    if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
+        return node.slice if ast.unparse(node.value) == "os.environ" else None
+    if isinstance(node, ast.Call) and node.args:
+        function = ast.unparse(node.func)
+        return node.args[0] if function in READERS or function == "os.environ.get" else None
+    return None
+
+
+def variables_read_by_the_code() -> set[str]:
+    found = set(READ_BY_LIBRARIES)
+    for module in PACKAGE.rglob("*.py"):
+        if "tests" in module.parts or module.name in TEST_TOOLING:
             continue
-        if isinstance(name, ast.Constant) and isinstance(name.value, str):
-            names.add(name.value)
-    return names
+        for node in ast.walk(ast.parse(module.read_text(), str(module))):
+            argument = _name_read(node)
+            if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+                found.add(argument.value)
+    return found
 
 
-def readme_configuration_section() -> str:
-    text = README.read_text()
-    start = text.index("## Configuration")
-    end = text.find("\n## ", start + 1)
-    return text[start : end if end != -1 else None]
+def variables_in_readme_table() -> set[str]:
+    readme = (REPOSITORY / "README.md").read_text()
+    table = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    first_cells = [line.split("|")[1] for line in table.splitlines() if line.startswith("| `")]
+    return {name for cell in first_cells for name in re.findall(r"`([A-Z][A-Z0-9_]+)`", cell)}
 
 
-def test_the_scan_finds_the_settings_it_should():
-    assert {"DAILYPAPERS_DATA_DIR", "SECRET_KEY", "DAILYPAPERS_BASE_URL"} <= (
-        environment_variables_read_by_settings()
-    )
+def variables_in_deploy_env() -> set[str]:
+    text = (REPOSITORY / "deploy" / "dailypapers.env").read_text()
+    return set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", text, re.MULTILINE))
 
 
-def test_every_environment_setting_is_in_the_readme_configuration_table():
-    documented = set(re.findall(r"`([A-Z][A-Z0-9_]+)`", readme_configuration_section()))
-    missing = sorted(environment_variables_read_by_settings() - documented)
+def test_every_variable_the_code_reads_is_in_the_readme_table():
+    missing = sorted(variables_read_by_the_code() - variables_in_readme_table())
     assert not missing, f"add these to the README's Configuration table: {missing}"
+
+
+def test_the_readme_table_documents_no_variable_that_nothing_reads():
+    stale = sorted(variables_in_readme_table() - variables_read_by_the_code())
+    assert not stale, f"the README's Configuration table documents unread variables: {stale}"
+
+
+def test_every_variable_the_code_reads_is_in_the_deployment_environment_file():
+    missing = sorted(variables_read_by_the_code() - variables_in_deploy_env())
+    assert not missing, f"add these to deploy/dailypapers.env: {missing}"
+
+
+def test_the_scan_finds_variables_read_in_each_way():
+    """The scan itself: os.environ.get, os.environ[...], and settings.py's helpers."""
+    found = variables_read_by_the_code()
+    assert {"DAILYPAPERS_DATA_DIR", "SECRET_KEY", "ALLOWED_HOSTS", "DEBUG"} <= found
+    assert "DAILYPAPERS_EMBEDDING_CACHE" in found  # os.environ["…"]
+    assert "DAILYPAPERS_RATE_VOTE_PER_CLIENT" in found  # env_rate("…")
