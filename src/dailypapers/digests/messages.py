@@ -8,8 +8,8 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 
 from .compose import ComposedDigest, Composer
+from .links import manage_url, unsubscribe_url
 from .models import Subscription
-from .subscriptions import manage_url, unsubscribe_url
 
 
 def new_message_id() -> str:
