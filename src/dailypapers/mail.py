@@ -2,7 +2,7 @@
 
 Without a mail server the site must still answer, so a send either succeeds or
 raises MailUnavailable with a sentence the page can show; nothing is a 500.
-(Digests have their own retrying sender: digests/sending.py.)
+(Digests have their own retrying sender: digests/delivery.py.)
 """
 
 import smtplib

@@ -20,8 +20,8 @@ from dailypapers.papers.trending import trending_paper_ids
 from dailypapers.search.documents import SearchFilters
 from dailypapers.search.service import MAX_LIMIT, search_page
 
+from .links import absolute_url, follow_page_url
 from .models import Follow, SentPaper, Subscription
-from .subscriptions import absolute_url, follow_page_url
 
 # Trending papers considered, before removing those a subscriber already has.
 TRENDING_POOL = 100

@@ -8,7 +8,6 @@ the same in both cases, so it tells nobody who subscribes.
 """
 
 import re
-from urllib.parse import quote
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -24,6 +23,7 @@ from dailypapers.papers.models import Author, Organization
 from dailypapers.throttles import limits
 
 from . import tokens
+from .links import absolute_url
 from .models import MAX_EMAIL, Follow, Subscription
 
 PAPER_COUNTS = (3, 5, 10, 20)
@@ -82,10 +82,6 @@ def follow_label(kind: str, value: str) -> str:
         Follow.Kind.AUTHOR: f"papers by {value}",
         Follow.Kind.SEARCH: f"new matches for “{value}”",
     }[kind]
-
-
-def absolute_url(path: str) -> str:
-    return settings.BASE_URL + path
 
 
 def request_subscription(
@@ -219,29 +215,6 @@ def unsubscribe(email: str) -> bool:
             status=Subscription.Status.UNSUBSCRIBED, unsubscribed_at=timezone.now()
         )
     )
-
-
-def manage_url(email: str) -> str:
-    return absolute_url(
-        reverse("digests:preferences", args=[tokens.make_token(tokens.MANAGE, email)])
-    )
-
-
-def unsubscribe_url(email: str) -> str:
-    token = tokens.make_token(tokens.UNSUBSCRIBE, email)
-    return absolute_url(reverse("digests:unsubscribe", args=[token]))
-
-
-def follow_page_url(kind: str, value: str) -> str:
-    """Where the site lists what a follow matches."""
-    if kind == Follow.Kind.ORGANIZATION:
-        return absolute_url(reverse("organization", args=[value]))
-    if kind == Follow.Kind.AUTHOR:
-        return absolute_url(reverse("author", args=[value]))
-    if kind == Follow.Kind.CATEGORY:
-        # The site has no category page (search needs words); arXiv lists a category's new papers.
-        return f"https://arxiv.org/list/{quote(value)}/new"
-    return absolute_url(reverse("papers") + f"?q={quote(value)}")
 
 
 def export_for_user(user) -> list[dict]:

@@ -8,8 +8,10 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
+from dailypapers.digests.delivery import SendAborted
+from dailypapers.digests.due import due_periods
 from dailypapers.digests.models import Digest, SentPaper, Subscription
-from dailypapers.digests.sending import SendAborted, due_periods, send_due
+from dailypapers.digests.sending import send_due
 from dailypapers.search.indexing import sync_keyword_index
 
 from .conftest import DAY, make_paper, subscriber

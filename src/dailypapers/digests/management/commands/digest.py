@@ -8,7 +8,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
 from dailypapers import scheduling
-from dailypapers.digests.sending import Report, SendAborted, send_due
+from dailypapers.digests.delivery import SendAborted
+from dailypapers.digests.sending import Report, send_due
 
 
 class Command(BaseCommand):
