@@ -20,11 +20,15 @@ def documented_layers() -> dict[str, int]:
     """Each unit's layer number, from the numbered list under "## Layers"."""
     text = ARCHITECTURE.read_text()
     section = text.split("\n## Layers\n", 1)[1].split("\n## ", 1)[0]
-    layers = {}
+    layers, number = {}, None
     for line in section.splitlines():
         if numbered := re.match(r"(\d+)\. ", line):
+            number = int(numbered.group(1))
+        elif not line.startswith("   "):
+            number = None  # the item, and its indented continuation lines, ended
+        if number is not None:
             for unit in re.findall(r"`([\w.]+)`", line):
-                layers[unit] = int(numbered.group(1))
+                layers[unit] = number
     return layers
 
 
@@ -38,7 +42,9 @@ def production_modules() -> list[Path]:
     return [
         module
         for module in sorted(PACKAGE.rglob("*.py"))
-        if "tests" not in module.parts and module.name != "conftest.py"
+        if "tests" not in module.parts
+        and module.name != "conftest.py"
+        and module != PACKAGE / "__init__.py"  # the package itself, which imports nothing
     ]
 
 
