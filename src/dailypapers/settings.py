@@ -322,7 +322,7 @@ RATE_SUBMIT_PER_ACCOUNT = env_rate("DAILYPAPERS_RATE_SUBMIT_PER_ACCOUNT", "20/ho
 RATE_SUBMIT_PER_CLIENT = env_rate("DAILYPAPERS_RATE_SUBMIT_PER_CLIENT", "60/hour")
 
 # Each process serves anonymous readers pages rendered at most this long ago
-# (web/page_cache.py); signed-in readers always get fresh pages.
+# (shared_answers.py); signed-in readers always get fresh pages.
 PAGE_CACHE_SECONDS = int(os.environ.get("DAILYPAPERS_PAGE_CACHE_SECONDS", "30"))
 CACHES = {
     "default": {

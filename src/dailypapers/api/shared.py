@@ -1,8 +1,9 @@
 """The read API's answers are the same for every caller: serve them from a shared cache.
 
-Like the website's pages for anonymous readers (web/page_cache.py), a GET of
-the daily list, a search or a paper is answered from memory for
-PAGE_CACHE_SECONDS per worker, with one request renewing an expired answer.
+Like the website's pages for anonymous readers, through the same shared-answer
+cache (dailypapers/shared_answers.py), a GET of the daily list, a search or a
+paper is answered from memory for PAGE_CACHE_SECONDS per worker, with one
+request renewing an expired answer.
 Requests with an ``Authorization`` header (scripts acting for a user) always
 get a fresh answer, so a client sees its own writes at once.
 """
@@ -11,7 +12,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from dailypapers.web.page_cache import serve_shared, shared_key
+from dailypapers.shared_answers import serve_shared, shared_key
 
 SHARED_PATHS = ("/api/daily_papers", "/api/papers/")
 

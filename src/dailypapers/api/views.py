@@ -17,7 +17,7 @@ from ninja.security import HttpBearer
 from dailypapers.community.models import ApiToken
 from dailypapers.ingest.models import FetchRequest
 from dailypapers.ingest.on_demand import TooManyFetches, queue_fetch
-from dailypapers.papers.arxiv_ids import InvalidArxivId, normalize_arxiv_id
+from dailypapers.papers.arxiv_ids import VERSIONED_ID, InvalidArxivId, normalize_arxiv_id
 from dailypapers.papers.listings import InvalidPeriod, daily_listings, parse_period
 from dailypapers.papers.models import Paper
 from dailypapers.papers.services import (
@@ -52,10 +52,9 @@ api = NinjaAPI(
     docs=Swagger(settings={"validatorUrl": None}),
 )
 
-# An arXiv id in a path: new style, or old style with its archive ("hep-th/9901001").
-ArxivId = Path(
-    ..., pattern=r"^(\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?/\d{7})(v\d+)?$", examples=["2403.01779"]
-)
+# An arXiv id in a path, routed by the site's converter (papers/converters.py): new
+# style, or old style with its archive ("hep-th/9901001"), maybe versioned.
+ArxivId = Path(..., pattern=f"^{VERSIONED_ID}$", examples=["2403.01779"])
 
 
 @api.exception_handler(ValidationError)
@@ -184,7 +183,7 @@ def _paper(arxiv_id: str) -> Paper:
 
 
 @api.get(
-    "/papers/{arxiv_id}",
+    "/papers/{arxiv:arxiv_id}",
     response={200: PaperInfo, 400: Message, 404: Message},
     by_alias=True,
     operation_id="paper_info",
@@ -237,7 +236,7 @@ UPVOTE_ANSWERS = {
 
 
 @api.post(
-    "/papers/{arxiv_id}/upvote",
+    "/papers/{arxiv:arxiv_id}/upvote",
     auth=TokenAuth(),
     response=UPVOTE_ANSWERS,
     operation_id="upvote",
@@ -249,7 +248,7 @@ def upvote(request: HttpRequest, arxiv_id: str = ArxivId) -> HttpResponse:
 
 
 @api.delete(
-    "/papers/{arxiv_id}/upvote",
+    "/papers/{arxiv:arxiv_id}/upvote",
     auth=TokenAuth(),
     response=UPVOTE_ANSWERS,
     operation_id="withdraw_upvote",
@@ -326,7 +325,7 @@ def submit(request: HttpRequest, submission: Submission) -> HttpResponse:
 
 
 @api.get(
-    "/papers/{arxiv_id}/fetch",
+    "/papers/{arxiv:arxiv_id}/fetch",
     auth=TokenAuth(),
     response={200: FetchStatus, 400: Message, 401: Message, 404: Message},
     summary="How the fetch of a paper from arXiv is going",

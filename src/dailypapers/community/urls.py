@@ -6,7 +6,7 @@ installed first, ships ``registration/*`` templates that would win otherwise.
 """
 
 from django.contrib.auth import views as auth
-from django.urls import path, re_path
+from django.urls import path
 
 from .views import accounts, comments, papers
 
@@ -54,12 +54,9 @@ urlpatterns = [
     path("comments/<int:pk>", comments.show_comment, name="comment"),
     path("comments/<int:pk>/edit", comments.edit_comment, name="comment-edit"),
     path("comments/<int:pk>/remove", comments.remove_comment, name="comment-remove"),
-    # Before the web app's catch-all paper page; old-style ids contain a slash.
-    re_path(r"^papers/(?P<arxiv_id>.+)/comments$", comments.post_comment, name="comment-post"),
-    re_path(r"^papers/(?P<arxiv_id>.+)/claim$", papers.claim_authorship, name="paper-claim"),
-    re_path(
-        r"^papers/(?P<arxiv_id>.+)/organization$",
-        papers.link_organization,
-        name="paper-organization",
+    path("papers/<arxiv:arxiv_id>/comments", comments.post_comment, name="comment-post"),
+    path("papers/<arxiv:arxiv_id>/claim", papers.claim_authorship, name="paper-claim"),
+    path(
+        "papers/<arxiv:arxiv_id>/organization", papers.link_organization, name="paper-organization"
     ),
 ]

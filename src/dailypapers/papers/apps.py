@@ -1,4 +1,7 @@
 from django.apps import AppConfig
+from django.urls import register_converter
+
+from .converters import ArxivIdConverter
 
 
 class PapersConfig(AppConfig):
@@ -7,3 +10,6 @@ class PapersConfig(AppConfig):
 
     def ready(self) -> None:
         from . import signals  # noqa: F401 (connects the receivers)
+
+        # Before any URL module is read: they, and the API's paths, name papers with it.
+        register_converter(ArxivIdConverter, "arxiv")

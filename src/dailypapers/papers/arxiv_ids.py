@@ -1,13 +1,24 @@
-"""arXiv identifiers: what users paste (ids, URLs, ``arXiv:`` prefixes) to a canonical id."""
+"""arXiv identifiers: what users paste (ids, URLs, ``arXiv:`` prefixes) to a canonical id.
+
+The grammar is written once, here: ``parse_arxiv_id`` reads it, the routes'
+``<arxiv:…>`` converter (papers/converters.py) and the API's path parameters
+are built from its parts.
+"""
 
 import re
 
 # 2403.01779 (since 2007; five digits since 2015) or hep-th/9901001 (before 2007).
-_NEW_STYLE = r"(?P<new>(?P<yy>\d{2})(?P<mm>\d{2})\.\d{4,5})"
-_OLD_STYLE = r"(?P<old>[a-z]+(?:-[a-z]+)*(?:\.[A-Za-z]{2})?/\d{7})"
+NEW_STYLE = r"\d{4}\.\d{4,5}"
+ARCHIVE = r"[a-z]+(?:-[a-z]+)*(?:\.[A-Za-z]{2})?"
+OLD_STYLE = rf"{ARCHIVE}/\d{{7}}"
+# What may come before an id: arXiv's own ways of writing one.
+PREFIX = r"(?:arxiv:|oai:arxiv\.org:|https?://(?:www\.|export\.)?arxiv\.org/(?:abs|pdf)/)"
+# An id as arXiv writes it, maybe versioned: no prefix, no flags, no named groups,
+# so that a JSON Schema (the API's OpenAPI document) can carry it too.
+VERSIONED_ID = rf"(?:{NEW_STYLE}|{OLD_STYLE})(?:v\d+)?"
+
 _ARXIV_ID = re.compile(
-    r"^(?:arxiv:|oai:arxiv\.org:|https?://(?:www\.|export\.)?arxiv\.org/(?:abs|pdf)/)?"
-    rf"(?:{_NEW_STYLE}|{_OLD_STYLE})(?:v(?P<version>\d+))?(?:\.pdf)?/?$",
+    rf"^{PREFIX}?(?:(?P<new>{NEW_STYLE})|(?P<old>{OLD_STYLE}))(?:v(?P<version>\d+))?(?:\.pdf)?/?$",
     re.IGNORECASE,
 )
 
@@ -22,8 +33,9 @@ def parse_arxiv_id(text: str) -> tuple[str, int | None]:
     if not match:
         raise InvalidArxivId(f"not an arXiv id: {text.strip()[:80]!r}")
     if match["new"]:
-        if not 1 <= int(match["mm"]) <= 12:
-            raise InvalidArxivId(f"not an arXiv id (month {match['mm']}): {text.strip()[:80]!r}")
+        month = match["new"][2:4]
+        if not 1 <= int(month) <= 12:
+            raise InvalidArxivId(f"not an arXiv id (month {month}): {text.strip()[:80]!r}")
         arxiv_id = match["new"]
     else:
         archive, number = match["old"].split("/")

@@ -1,10 +1,11 @@
 """The pages people read: daily lists, trending, search, papers, organizations, authors, users.
 
-URLs follow huggingface.co/papers where it has one. The paper page comes last
-because old-style arXiv ids contain a slash (``/papers/hep-th/9901001``).
+URLs follow huggingface.co/papers where it has one. A paper's routes take its id
+with the ``arxiv`` converter (papers/converters.py); the fixed pages under
+``papers/`` come before them, since an id is any text in its segment.
 """
 
-from django.urls import path, re_path
+from django.urls import path
 
 from .views import daily, new_on_arxiv, paper, people, submit
 
@@ -25,7 +26,7 @@ urlpatterns = [
     # Any name: arXiv's author names may hold a slash.
     path("authors/<path:name>", people.author, name="author"),
     path("users/<str:username>", people.profile, name="profile"),
-    re_path(r"^papers/(?P<arxiv_id>.+)/upvote$", paper.upvote, name="paper-upvote"),
-    re_path(r"^papers/(?P<arxiv_id>.+)/fetch$", paper.fetch_paper, name="paper-fetch"),
-    re_path(r"^papers/(?P<arxiv_id>.+)$", paper.paper, name="paper"),
+    path("papers/<arxiv:arxiv_id>", paper.paper, name="paper"),
+    path("papers/<arxiv:arxiv_id>/upvote", paper.upvote, name="paper-upvote"),
+    path("papers/<arxiv:arxiv_id>/fetch", paper.fetch_paper, name="paper-fetch"),
 ]

@@ -7,7 +7,8 @@ from django.core.cache import cache
 from django.test import Client
 
 from dailypapers.papers.models import Paper
-from dailypapers.web.page_cache import CSRF_PLACEHOLDER, cache_key
+from dailypapers.shared_answers import cache_key
+from dailypapers.web.page_cache import CSRF_PLACEHOLDER
 
 pytestmark = pytest.mark.django_db
 

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dailypapers.cli import command_hint
+from dailypapers.feeds.lists import DailyFeed, TrendingFeed
 from dailypapers.ingest.models import SourceStatus
 from dailypapers.papers.collections import papers_in_order
 from dailypapers.papers.listings import (
@@ -140,7 +141,7 @@ def _listing_page(request: HttpRequest, kind: str, value: str, period: Period) -
             "value": value,
             "period": period,
             "sort": sort,
-            "feed": "daily",
+            "feed_links": DailyFeed.links_for(),
             **_neighbours(kind, period),
         },
     )
@@ -164,7 +165,7 @@ def trending(request: HttpRequest) -> HttpResponse:
         "web/trending.html",
         {
             "title": "Trending papers",
-            "feed": "trending",
+            "feed_links": TrendingFeed.links_for(),
             "gravity": settings.TRENDING_GRAVITY,
             "window_days": settings.TRENDING_WINDOW_DAYS,
         },

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dailypapers.cli import command_hint
+from dailypapers.feeds.lists import NewFeed, NewInCategoryFeed
 from dailypapers.ingest.models import SourceStatus
 from dailypapers.papers import announcements
 from dailypapers.papers.listings import InvalidPeriod, parse_day
@@ -30,8 +31,7 @@ def new_papers(request: HttpRequest, category: str = "") -> HttpResponse:
     context = {
         "category": category,
         "shown": shown,
-        "feed": "new-category" if category else "new",
-        "feed_arg": category,
+        "feed_links": NewInCategoryFeed.links_for(category) if category else NewFeed.links_for(),
         "day": day,
     }
     if day is None:

@@ -5,6 +5,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
+from dailypapers.feeds.lists import AuthorFeed, OrganizationFeed, UpvotesFeed
 from dailypapers.papers.collections import (
     author_papers,
     organization_papers,
@@ -49,7 +50,11 @@ def organization(request: HttpRequest, slug: str) -> HttpResponse:
         request,
         organization_papers(org),
         "web/organization.html",
-        {"organization": org, "title": org.name, "feed": "organization", "feed_arg": org.slug},
+        {
+            "organization": org,
+            "title": org.name,
+            "feed_links": OrganizationFeed.links_for(org.slug),
+        },
     )
 
 
@@ -60,7 +65,7 @@ def author(request: HttpRequest, name: str) -> HttpResponse:
         request,
         author_papers(person),
         "web/author.html",
-        {"author": person, "title": person.name, "feed": "author", "feed_arg": person.name},
+        {"author": person, "title": person.name, "feed_links": AuthorFeed.links_for(person.name)},
     )
 
 
@@ -76,7 +81,6 @@ def profile(request: HttpRequest, username: str) -> HttpResponse:
             "person": person,
             "submitted": submitted,
             "title": person.username,
-            "feed": "upvotes",
-            "feed_arg": person.username,
+            "feed_links": UpvotesFeed.links_for(person.username),
         },
     )

@@ -3,6 +3,7 @@
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from dailypapers.feeds.lists import SearchFeed
 from dailypapers.search.documents import SearchFilters
 from dailypapers.search.progress import current as embedding_progress
 from dailypapers.search.service import search
@@ -51,7 +52,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
         # While embeddings are built, how much semantic search covers and how long it needs.
         "embedding_progress": progress if progress and not progress.complete else None,
         "snippets": {hit.paper.arxiv_id: hit.snippet for hit in hits[:PAGE_SIZE]},
-        "feed": "search",
+        "feed_links": SearchFeed.links_for(q=query),
         "title": f"Search: {query}" if query else "Search",
     }
     # Search as you type replaces the results region alone.

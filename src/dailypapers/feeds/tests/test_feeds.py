@@ -7,6 +7,7 @@ import feedparser
 import pytest
 from django.contrib.auth.models import User
 
+from dailypapers.feeds.paper_feed import FLAVOURS, PaperFeed
 from dailypapers.papers.models import Paper
 from dailypapers.papers.records import ListingRecord, OrganizationRecord, PaperRecord
 from dailypapers.papers.services import add_upvote, upsert_listings, upsert_papers
@@ -147,3 +148,18 @@ def test_every_page_with_a_feed_advertises_it_to_feed_readers(client, catalog, p
         assert url.startswith(f"{feed}.{kind}"), url
         _, parsed = parse(client, url)
         assert parsed.entries, url
+
+
+def test_each_feed_class_answers_under_the_url_names_the_site_has_always_used():
+    names = {feed.url_name(flavour) for feed in PaperFeed.registered() for flavour in FLAVOURS}
+    kinds = [
+        "daily",
+        "trending",
+        "new",
+        "new-category",
+        "search",
+        "organization",
+        "author",
+        "upvotes",
+    ]
+    assert names == {f"feed-{kind}-{flavour}" for kind in kinds for flavour in FLAVOURS}

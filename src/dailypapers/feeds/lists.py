@@ -1,0 +1,145 @@
+"""The feeds of every list a reader may follow: one PaperFeed subclass per list.
+
+The daily list, trending, new on arXiv (all of it or one category), a search,
+an organization, an author and a user's upvotes, each at ``/feeds/…​.rss`` and
+``/feeds/…​.atom``. A new feed is a class here, named by the page showing its list.
+"""
+
+from datetime import date
+from urllib.parse import urlencode
+
+from django.contrib.auth import get_user_model
+from django.http import Http404, HttpRequest
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from dailypapers.papers import announcements
+from dailypapers.papers.collections import (
+    author_papers,
+    organization_papers,
+    papers_in_order,
+    upvoted_papers,
+)
+from dailypapers.papers.listings import daily_listings
+from dailypapers.papers.models import Author, Organization, Paper
+from dailypapers.papers.trending import trending_paper_ids
+from dailypapers.search.service import search
+
+from .paper_feed import Channel, PaperFeed
+
+ITEMS = 50
+# A "new" feed holds the whole day, as arXiv's does (a busy day in cs is about a thousand).
+NEW_ITEMS = 2000
+
+
+class DailyFeed(PaperFeed):
+    route = "feeds/daily"
+    name = "daily"
+
+    def channel(self, request: HttpRequest) -> Channel:
+        listings = daily_listings()[:ITEMS]
+        return Channel(
+            "Daily papers",
+            "/papers",
+            "Papers featured on the daily list, newest first.",
+            [(listing.paper, listing.date) for listing in listings],
+        )
+
+
+class TrendingFeed(PaperFeed):
+    route = "feeds/trending"
+    name = "trending"
+
+    def channel(self, request: HttpRequest) -> Channel:
+        papers = papers_in_order(trending_paper_ids(timezone.localdate())[:ITEMS])
+        return Channel(
+            "Trending papers",
+            "/papers/trending",
+            "Daily papers ranked by recent upvotes (as on the trending page).",
+            [(paper, paper.daily_listing.date) for paper in papers],
+        )
+
+
+class NewFeed(PaperFeed):
+    route = "feeds/new"
+    name = "new"
+
+    def channel(self, request: HttpRequest, category: str = "") -> Channel:
+        try:
+            categories, shown = announcements.chosen_categories(category)
+        except announcements.InvalidCategory as error:
+            raise Http404(str(error)) from None
+        day = announcements.newest_day(categories, timezone.localdate())
+        papers = announcements.announced_on(day, categories)[:NEW_ITEMS] if day else []
+        return Channel(
+            f"New on arXiv in {shown}",
+            f"/papers/new/{category}" if category else "/papers/new",
+            f"What arXiv announced in {shown} on its latest day, most upvoted first.",
+            [(paper, paper.published) for paper in papers],
+        )
+
+
+class NewInCategoryFeed(NewFeed):
+    route = "feeds/new/<str:category>"
+    name = "new-category"
+
+
+class SearchFeed(PaperFeed):
+    route = "feeds/search"
+    name = "search"
+
+    def channel(self, request: HttpRequest) -> Channel:
+        query = request.GET.get("q", "")[:250]
+        hits = search(query, sort="date", limit=ITEMS).hits if query.strip() else []
+        return Channel(
+            f"Papers matching “{query}”",
+            f"/papers?{urlencode({'q': query})}",
+            f"Newest papers matching the search “{query}”.",
+            [(hit.paper, hit.paper.published) for hit in hits],
+        )
+
+
+def _newest(papers) -> list[tuple[Paper, date | None]]:
+    return [(p, p.published) for p in papers[:ITEMS]]
+
+
+class OrganizationFeed(PaperFeed):
+    route = "feeds/organizations/<slug:slug>"
+    name = "organization"
+
+    def channel(self, request: HttpRequest, slug: str) -> Channel:
+        org = get_object_or_404(Organization, slug=slug)
+        return Channel(
+            f"Papers from {org.name}",
+            f"/organizations/{org.slug}",
+            f"Papers linked to {org.name}.",
+            _newest(organization_papers(org, newest_first=True)),
+        )
+
+
+class AuthorFeed(PaperFeed):
+    route = "feeds/authors/<path:name>"
+    name = "author"
+
+    def channel(self, request: HttpRequest, name: str) -> Channel:
+        author = get_object_or_404(Author, name=name)
+        return Channel(
+            f"Papers by {author.name}",
+            f"/authors/{author.name}",
+            f"Papers by {author.name}.",
+            _newest(author_papers(author)),
+        )
+
+
+class UpvotesFeed(PaperFeed):
+    route = "feeds/users/<str:username>/upvotes"
+    name = "upvotes"
+
+    def channel(self, request: HttpRequest, username: str) -> Channel:
+        user = get_object_or_404(get_user_model(), username=username, is_active=True)
+        return Channel(
+            f"Papers upvoted by {user.username}",
+            f"/users/{user.username}",
+            f"Papers {user.username} upvoted, latest first.",
+            [(paper, paper.upvoted_at.date()) for paper in upvoted_papers(user)[:ITEMS]],
+        )
