@@ -19,6 +19,7 @@ from dailypapers.ingest.models import FetchRequest
 from dailypapers.ingest.on_demand import TooManyFetches, queue_fetch
 from dailypapers.papers.arxiv_ids import VERSIONED_ID, InvalidArxivId, normalize_arxiv_id
 from dailypapers.papers.listings import InvalidPeriod, daily_listings, parse_period
+from dailypapers.papers.listings import Sort as ListingSort
 from dailypapers.papers.models import Paper
 from dailypapers.papers.services import (
     SubmissionRefused,
@@ -83,6 +84,11 @@ def throttled(request: HttpRequest, refusal: limits.Throttled) -> HttpResponse:
     return response
 
 
+# Hugging Face's names for the daily list's orders: its "trending" is the most upvoted
+# (papers/trending.py's formula is the site's trending page, not this).
+_DAILY_SORTS: dict[str, ListingSort] = {"publishedAt": "date", "trending": "upvotes"}
+
+
 class DailyParams(Schema):
     date: str | None = Field(None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD")
     week: str | None = Field(None, pattern=r"^\d{4}-W\d{2}$", description="ISO week, YYYY-Www")
@@ -143,7 +149,9 @@ def daily_papers(request: HttpRequest, params: Query[DailyParams]) -> HttpRespon
         period = parse_period(params.date, params.week, params.month)
     except InvalidPeriod as error:
         raise HttpError(400, str(error)) from None
-    listings = daily_listings(period, submitter=params.submitter or "", sort=params.sort)
+    listings = daily_listings(
+        period, submitter=params.submitter or "", sort=_DAILY_SORTS[params.sort]
+    )
     start = params.p * params.limit
     # Only the ids: daily_items() reads the rest in two plain queries, as for a search;
     # the listings' model instances took four times as long (100 items: 28 ms, now 6-7).

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from dailypapers.papers.models import Author, Organization, Paper
+from dailypapers.papers.models import Author, Organization, Paper, visible_paper
 
 TOKEN_PREFIX = "dp_"
 
@@ -82,7 +82,7 @@ class VerifiedEmail(models.Model):
 class CommentQuerySet(models.QuerySet):
     def visible(self) -> "CommentQuerySet":
         """Comments on papers that are not hidden (Paper.objects.visible()'s rule)."""
-        return self.filter(paper__is_hidden=False)
+        return self.filter(visible_paper(via="paper"))
 
 
 class Comment(models.Model):

@@ -22,7 +22,7 @@ from dailypapers.papers.collections import (
 )
 from dailypapers.papers.listings import daily_listings
 from dailypapers.papers.models import Author, Organization, Paper
-from dailypapers.papers.trending import trending_paper_ids
+from dailypapers.papers.trending import describe, trending_paper_ids
 from dailypapers.search.service import search
 
 from .paper_feed import Channel, PaperFeed
@@ -55,7 +55,7 @@ class TrendingFeed(PaperFeed):
         return Channel(
             "Trending papers",
             "/papers/trending",
-            "Daily papers ranked by recent upvotes (as on the trending page).",
+            describe(),
             [(paper, paper.daily_listing.date) for paper in papers],
         )
 

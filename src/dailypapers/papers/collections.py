@@ -4,9 +4,9 @@ and the list of organizations.
 Pages, feeds and exports all read these lists from here, so each is one query shape.
 """
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, QuerySet
 
-from .models import Author, DailyListing, Organization, Paper
+from .models import Author, DailyListing, Organization, Paper, visible_paper
 
 NEWEST_FIRST = ("-published", "arxiv_id")
 MOST_UPVOTED_FIRST = ("-upvotes", "-published", "arxiv_id")
@@ -15,7 +15,7 @@ MOST_UPVOTED_FIRST = ("-upvotes", "-published", "arxiv_id")
 def organizations_by_paper_count() -> QuerySet:
     """Every organization with its ``paper_count`` (visible papers), most papers first."""
     return Organization.objects.annotate(
-        paper_count=Count("papers", filter=Q(papers__is_hidden=False))
+        paper_count=Count("papers", filter=visible_paper(via="papers"))
     ).order_by("-paper_count", "name", "slug")
 
 
@@ -42,9 +42,13 @@ def upvoted_papers(user) -> QuerySet:
 
 
 def submitted_listings(user) -> QuerySet:
-    """Daily listings ``user`` submitted here, newest first."""
+    """Daily listings ``user`` submitted here, newest first.
+
+    A listing moderators hid stays here while its paper is visible: hiding a
+    listing takes it off the daily list only.
+    """
     return (
-        DailyListing.objects.filter(submitted_by=user, paper__is_hidden=False)
+        DailyListing.objects.filter(visible_paper(via="paper"), submitted_by=user)
         .select_related("paper", "paper__organization")
         .order_by("-date", "paper_id")
     )

@@ -6,10 +6,15 @@ The API and the web pages both list papers through here.
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Literal
 
 from django.db.models import Prefetch, QuerySet
 
 from .models import Authorship, DailyListing
+
+# "date": newest day first, then most upvoted; "upvotes": most upvoted first.
+Sort = Literal["date", "upvotes"]
+SORTS: tuple[Sort, ...] = ("date", "upvotes")
 
 
 class InvalidPeriod(ValueError):
@@ -66,16 +71,15 @@ def parse_period(
 
 
 def daily_listings(
-    period: Period | None = None, *, submitter: str = "", sort: str = "publishedAt"
+    period: Period | None = None, *, submitter: str = "", sort: Sort = "date"
 ) -> QuerySet:
-    """Listings with their papers, newest day first ("publishedAt", the default) or
-    most upvoted first ("trending"), within ``period`` when given.
-    """
-    listings = DailyListing.objects.filter(is_hidden=False, paper__is_hidden=False)
-    listings = listings.select_related(
-        "paper", "paper__organization", "submitted_by"
-    ).prefetch_related(
-        Prefetch("paper__authorships", queryset=Authorship.objects.select_related("author"))
+    """Visible listings with their papers, in ``sort``'s order, within ``period`` when given."""
+    listings = (
+        DailyListing.objects.visible()
+        .select_related("paper", "paper__organization", "submitted_by")
+        .prefetch_related(
+            Prefetch("paper__authorships", queryset=Authorship.objects.select_related("author"))
+        )
     )
     if period is not None:
         listings = listings.filter(date__range=(period.first, period.last))
@@ -83,6 +87,6 @@ def daily_listings(
         listings = listings.filter(submitter_name=submitter) | listings.filter(
             submitted_by__username=submitter
         )
-    if sort == "trending":
+    if sort == "upvotes":
         return listings.order_by("-paper__upvotes", "-date", "paper_id")
     return listings.order_by("-date", "-paper__upvotes", "paper_id")

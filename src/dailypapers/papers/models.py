@@ -24,9 +24,17 @@ class Author(models.Model):
         return self.name
 
 
+def visible_paper(via: str = "") -> models.Q:
+    """Moderation's rule for papers, as a condition on Paper or on the papers reached
+    through the relation ``via`` (``"paper"``, ``"papers"``): where a queryset method
+    cannot go, such as an annotation's filter."""
+    return models.Q(**{f"{via}__is_hidden" if via else "is_hidden": False})
+
+
 class PaperQuerySet(models.QuerySet):
     def visible(self) -> "PaperQuerySet":
-        return self.filter(is_hidden=False)
+        """Papers moderators did not hide: every list, search result, feed and API answer."""
+        return self.filter(visible_paper())
 
     def for_cards(self) -> "PaperQuerySet":
         """With what a list entry shows: organization, listing and submitter, ordered authors."""
@@ -127,6 +135,12 @@ class Authorship(models.Model):
         ]
 
 
+class DailyListingQuerySet(models.QuerySet):
+    def visible(self) -> "DailyListingQuerySet":
+        """Listings on the daily list: neither the listing nor its paper hidden."""
+        return self.filter(visible_paper(via="paper"), is_hidden=False)
+
+
 class DailyListing(models.Model):
     """A paper featured on the daily list; a paper is featured once."""
 
@@ -146,6 +160,8 @@ class DailyListing(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # Moderators hide a listing (the paper stays in the catalog and search).
     is_hidden = models.BooleanField(default=False)
+
+    objects = DailyListingQuerySet.as_manager()
 
     class Meta:
         ordering = ["-date", "-paper__upvotes"]

@@ -19,8 +19,17 @@ from django.conf import settings
 from .models import DailyListing
 
 
+def describe() -> str:
+    """The formula in a reader's words, with this site's settings: the trending page
+    and feed say it this way."""
+    return (
+        f"Ranked by upvotes ÷ (days since listed + 1)^{settings.TRENDING_GRAVITY:g}, "
+        f"over the last {settings.TRENDING_WINDOW_DAYS} days of listings."
+    )
+
+
 def newest_listed_day(today: date | None = None) -> date | None:
-    listings = DailyListing.objects.filter(is_hidden=False, paper__is_hidden=False)
+    listings = DailyListing.objects.visible()
     if today is not None:
         listings = listings.filter(date__lte=today)
     return listings.order_by("-date").values_list("date", flat=True).first()
@@ -37,11 +46,11 @@ def trending_paper_ids(today: date | None = None, window_days: int | None = None
     if newest is None:
         return []
     window_days = settings.TRENDING_WINDOW_DAYS if window_days is None else window_days
-    rows = DailyListing.objects.filter(
-        is_hidden=False,
-        paper__is_hidden=False,
-        date__range=(newest - timedelta(days=window_days - 1), newest),
-    ).values_list("paper_id", "paper__upvotes", "date")
+    rows = (
+        DailyListing.objects.visible()
+        .filter(date__range=(newest - timedelta(days=window_days - 1), newest))
+        .values_list("paper_id", "paper__upvotes", "date")
+    )
     scored = [
         (trending_score(upvotes, (newest - day).days), day, paper_id)
         for paper_id, upvotes, day in rows

@@ -12,6 +12,7 @@ from dailypapers.digests.delivery import SendAborted
 from dailypapers.digests.due import due_periods
 from dailypapers.digests.models import Digest, SentPaper, Subscription
 from dailypapers.digests.sending import send_due
+from dailypapers.papers.models import DailyListing, Paper
 from dailypapers.search.indexing import sync_keyword_index
 
 from .conftest import DAY, make_paper, subscriber
@@ -56,6 +57,21 @@ def test_digest_lists_trending_then_followed_sections_in_both_parts(smtp, catalo
     assert set(SentPaper.objects.values_list("paper_id", flat=True)) == {
         f"2611.0000{n}" for n in range(1, 7)
     }
+
+
+def test_hidden_papers_and_listings_are_in_no_section(smtp, catalog):
+    # "cool" would trend and "acme" is new from Acme; "hot" trends no more once its listing is.
+    Paper.objects.filter(pk__in=["2611.00003", "2611.00004"]).update(is_hidden=True)
+    DailyListing.objects.filter(paper_id="2611.00001").update(is_hidden=True)
+    subscriber(
+        "ada@example.org",
+        [("organization", "acme"), ("author", "Grace Hopper"), ("category", "cs.RO")],
+        paper_count=5,
+    )
+    send_due(today=DAY)
+    text = smtp.messages[0].part("plain")
+    shown = {pid for pid in (f"2611.0000{n}" for n in range(1, 7)) if f"/papers/{pid}" in text}
+    assert shown == {"2611.00002", "2611.00005", "2611.00006"}
 
 
 def test_unsubscribe_headers_and_links_work(smtp, catalog):

@@ -4,10 +4,10 @@ from datetime import date
 
 import pytest
 
-from dailypapers.papers.models import DailyListing
+from dailypapers.papers.models import DailyListing, Paper
 from dailypapers.papers.records import ListingRecord
 from dailypapers.papers.services import upsert_listings
-from dailypapers.papers.trending import trending_paper_ids, trending_score
+from dailypapers.papers.trending import describe, trending_paper_ids, trending_score
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +42,15 @@ def test_the_window_is_counted_back_from_the_newest_listed_day(settings):
     assert trending_paper_ids(today=date(2024, 3, 8)) == ["2403.00002"]
 
 
-def test_hidden_listings_do_not_trend():
+@pytest.mark.parametrize("hidden", [DailyListing.objects, Paper.objects], ids=["listing", "paper"])
+def test_hidden_listings_and_papers_do_not_trend(hidden):
     upsert_listings([listed("2403.00001", date(2024, 3, 10), 9)])
-    DailyListing.objects.update(is_hidden=True)
+    hidden.update(is_hidden=True)
     assert trending_paper_ids() == []
+
+
+def test_the_trending_page_and_feed_describe_the_formula_with_the_settings(settings):
+    settings.TRENDING_GRAVITY, settings.TRENDING_WINDOW_DAYS = 2.0, 5
+    assert describe() == (
+        "Ranked by upvotes ÷ (days since listed + 1)^2, over the last 5 days of listings."
+    )

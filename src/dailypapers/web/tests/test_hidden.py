@@ -1,10 +1,14 @@
 """A paper that moderators hid is not in the catalog for anybody else, on any path."""
 
+import re
+
 import pytest
+from django.core.cache import cache
 
 from dailypapers.community.models import ApiToken
 from dailypapers.community.services import post_comment
 from dailypapers.papers.models import DailyListing, Paper
+from dailypapers.search.indexing import embed_pending
 
 HIDDEN = "2411.00042"
 
@@ -45,3 +49,26 @@ def test_a_hidden_paper_cannot_be_submitted_through_the_api(client, hidden, read
     )
     assert response.status_code == 404
     assert not DailyListing.objects.exists()
+
+
+def similar_on_page(client, arxiv_id: str) -> list[str]:
+    html = client.get(f"/papers/{arxiv_id}").content.decode()
+    section = html.partition("<h2>Similar papers</h2>")[2].partition("</section>")[0]
+    return re.findall(r'href="/papers/([^"]+)"', section)
+
+
+def test_a_hidden_paper_is_never_among_similar_papers(client, catalog):
+    embed_pending()
+    shown = similar_on_page(client, "2403.00001")
+    assert "2403.00002" in shown
+    Paper.objects.filter(pk="2403.00002").update(is_hidden=True)
+    cache.clear()  # the page and its similar papers, shared for PAGE_CACHE_SECONDS
+    assert similar_on_page(client, "2403.00001") == [pid for pid in shown if pid != "2403.00002"]
+
+
+def test_previous_and_next_skip_a_day_whose_papers_are_all_hidden(client, catalog):
+    Paper.objects.filter(pk="2403.00003").update(is_hidden=True)  # March 5's only paper
+    html = client.get("/papers/date/2024-03-04").content.decode()
+    assert 'rel="next" href="/papers/date/2024-03-07"' in html
+    html = client.get("/papers/date/2024-03-07").content.decode()
+    assert 'rel="prev" href="/papers/date/2024-03-04"' in html

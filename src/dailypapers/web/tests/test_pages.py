@@ -8,6 +8,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from dailypapers.papers.models import DailyListing, Organization, Paper
+from dailypapers.papers.trending import describe
 from dailypapers.web.views import people
 from dailypapers.web.views.rendering import PAGE_SIZE
 
@@ -284,3 +285,14 @@ def test_every_page_links_to_the_organizations(client, catalog):
 def test_trending_ranks_recent_upvotes_above_older_ones(client, catalog):
     # March 7 (5 upvotes, newest) beats March 4 (9 upvotes, three days older).
     assert titles(client.get("/papers/trending"))[:2] == ["2403.00004", "2403.00002"]
+
+
+def test_the_trending_page_and_its_feed_state_the_formula_with_the_settings(
+    client, catalog, settings
+):
+    settings.TRENDING_GRAVITY = 1.8
+    formula = describe()
+    assert "^1.8" in formula
+    assert formula in client.get("/papers/trending").content.decode()
+    feed = client.get("/feeds/trending.rss").content.decode()
+    assert f"<description>{formula}</description>" in feed

@@ -3,7 +3,6 @@
 from collections.abc import Callable
 from datetime import date, timedelta
 
-from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
@@ -15,6 +14,7 @@ from dailypapers.feeds.lists import DailyFeed, TrendingFeed
 from dailypapers.ingest.models import SourceStatus
 from dailypapers.papers.collections import papers_in_order
 from dailypapers.papers.listings import (
+    SORTS,
     InvalidPeriod,
     Period,
     daily_listings,
@@ -23,13 +23,11 @@ from dailypapers.papers.listings import (
     parse_week,
 )
 from dailypapers.papers.models import DailyListing, Paper
-from dailypapers.papers.trending import newest_listed_day, trending_paper_ids
+from dailypapers.papers.trending import describe, newest_listed_day, trending_paper_ids
 
 from ..page_cache import shared_with_anonymous_readers
 from .rendering import bad_request, page_of_cards
 from .search import search_page
-
-SORTS = {"upvotes": "trending", "date": "publishedAt"}
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -95,7 +93,7 @@ def papers_of_month(request: HttpRequest, month: str) -> HttpResponse:
 def _neighbours(kind: str, period: Period) -> dict[str, str | None]:
     """Previous and next page: the nearest listed days, or the adjacent week or month."""
     if kind == "date":
-        listed = DailyListing.objects.filter(is_hidden=False).values_list("date", flat=True)
+        listed = DailyListing.objects.visible().values_list("date", flat=True)
         before = listed.filter(date__lt=period.first).order_by("-date").first()
         after = listed.filter(date__gt=period.last).order_by("date").first()
         return {
@@ -133,7 +131,7 @@ def _listing_page(request: HttpRequest, kind: str, value: str, period: Period) -
         return bad_request(request, "sort is upvotes or date")
     return page_of_cards(
         request,
-        daily_listings(period, sort=SORTS[sort]),
+        daily_listings(period, sort=sort),
         "web/listing.html",
         {
             "title": _title(kind, period),
@@ -166,7 +164,6 @@ def trending(request: HttpRequest) -> HttpResponse:
         {
             "title": "Trending papers",
             "feed_links": TrendingFeed.links_for(),
-            "gravity": settings.TRENDING_GRAVITY,
-            "window_days": settings.TRENDING_WINDOW_DAYS,
+            "formula": describe(),
         },
     )
