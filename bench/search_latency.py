@@ -103,7 +103,8 @@ def add_copies(rows: list[dict], scale: int) -> None:
             embeddings = []
             for original_id, row in chunk:
                 original = originals[original_id]
-                vector = original.as_array() + rng.normal(0, 0.02, 384).astype(np.float32)
+                vector = original.as_array()
+                vector = vector + rng.normal(0, 0.02, vector.shape).astype(np.float32)
                 vector /= np.linalg.norm(vector)
                 embeddings.append(
                     PaperEmbedding(

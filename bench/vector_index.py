@@ -37,14 +37,15 @@ QUERIES = 200
 
 
 def real_vectors(count: int) -> np.ndarray:
-    from dailypapers.search.embeddings import EmbeddingCache, MiniLMEmbedder, paper_text
+    from dailypapers.search.embeddings import CachingEmbedder, EmbeddingCache, paper_text
+    from dailypapers.search.minilm import MiniLMEmbedder
 
     with gzip.open(CORPUS, "rt") as lines:
         rows = [json.loads(line) for line, _ in zip(lines, range(count), strict=False)]
     model_dir = Path(tempfile.mkdtemp(prefix="dailypapers-bench-model-"))
     cache_file = os.environ.get("DAILYPAPERS_EMBEDDING_CACHE", harness.EMBEDDING_CACHE)
     cache = EmbeddingCache(Path(cache_file))
-    embedder = MiniLMEmbedder(model_dir, cache=cache)
+    embedder = CachingEmbedder(MiniLMEmbedder(model_dir), cache)
     texts = [paper_text(row["title"], row["abstract"]) for row in rows]
     started = time.perf_counter()
     # In chunks, each cached as it is done: an interrupted run resumes where it stopped.
@@ -53,7 +54,7 @@ def real_vectors(count: int) -> np.ndarray:
         task = progress.add_task("embedding", total=count)
         parts = []
         for start in chunks:
-            parts.append(embedder.embed(texts[start : start + 2000]))
+            parts.append(embedder.embed_documents(texts[start : start + 2000]))
             progress.advance(task, len(parts[-1]))
     vectors = np.concatenate(parts)
     print(f"{count} real vectors in {time.perf_counter() - started:.0f} s ({embedder.name})")
@@ -190,7 +191,10 @@ def main() -> None:
     harness.setup()  # search.vectors reads its parameters beside its Django model
     rng = np.random.default_rng(7)
     if args.random:
-        source = perturbed(np.zeros((max(args.sizes), 384), dtype=np.float32), max(args.sizes), rng)
+        from dailypapers.search.minilm import MiniLMEmbedder
+
+        shape = (max(args.sizes), MiniLMEmbedder.dim)
+        source = perturbed(np.zeros(shape, dtype=np.float32), max(args.sizes), rng)
         print("random unit vectors")
     else:
         source = real_vectors(args.real)

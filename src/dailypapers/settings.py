@@ -279,7 +279,9 @@ SYNC_HF_TIME = os.environ.get("DAILYPAPERS_SYNC_HF_TIME", "06:00")
 
 # Search: the embedded keyword index and the embedding cache live in the data dir.
 SEARCH_INDEX_DIR = Path(os.environ.get("DAILYPAPERS_INDEX_DIR", DATA_DIR / "index"))
-# The embedding model, exported to ONNX from its package on first use.
+# The embedding model: a class following search.embeddings.Embedder (docs/search.md).
+EMBEDDER = os.environ.get("DAILYPAPERS_EMBEDDER", "dailypapers.search.minilm.MiniLMEmbedder")
+# The default model, exported to ONNX from its package on first use.
 MODEL_DIR = Path(os.environ.get("DAILYPAPERS_MODEL_DIR", DATA_DIR / "models"))
 # Tokens of title + abstract the model reads, and int8 weights (docs/search.md).
 EMBEDDING_MAX_TOKENS = int(os.environ.get("DAILYPAPERS_EMBEDDING_MAX_TOKENS", "256"))

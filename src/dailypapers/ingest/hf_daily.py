@@ -27,6 +27,7 @@ from django.db.models import Max
 from rich.console import Console
 from rich.markup import escape
 
+from dailypapers.console import count_progress
 from dailypapers.papers.models import Paper
 from dailypapers.papers.records import InvalidRecord, ListingRecord, PaperRecord
 from dailypapers.papers.services import UpsertCounts, upsert_listings, upsert_papers
@@ -34,7 +35,6 @@ from dailypapers.papers.services import UpsertCounts, upsert_listings, upsert_pa
 from .arxiv_api import ArxivUnavailable, arxiv_client, fetch_papers, why_unreachable
 from .formats import parse_hf_daily_api
 from .models import HFSyncCheckpoint
-from .reporting import count_progress
 
 DAILY_PAPERS = "/api/daily_papers"
 # Items asked for per page, Hugging Face's maximum. A server may send fewer.

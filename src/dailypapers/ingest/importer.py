@@ -6,12 +6,12 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
+from dailypapers.console import byte_progress
 from dailypapers.papers.records import InvalidRecord, ListingRecord, PaperRecord
 from dailypapers.papers.services import UpsertCounts, upsert_listings, upsert_papers
 
 from .formats import PARSERS, detect_format
 from .reader import BrokenInput, read_objects
-from .reporting import byte_progress
 
 
 class UnknownFormat(Exception):

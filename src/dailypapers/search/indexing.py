@@ -41,7 +41,7 @@ def sync_keyword_index(rebuild: bool = False) -> int:
 
 def pending_embeddings() -> QuerySet:
     """Papers with text and no current embedding: new, changed since, or another model's."""
-    model = backends.embedding_model_name()
+    model = backends.embedder().name
     return (
         Paper.objects.exclude(abstract="")
         .filter(
@@ -61,7 +61,7 @@ def embed_pending(
     Progress is recorded before the first batch and after each one (see
     search/progress.py); ``on_batch`` hears of each batch: its size and that progress.
     """
-    model = backends.embedding_model_name()
+    embedder = backends.embedder()
     ids = list(pending_embeddings().values_list("arxiv_id", flat=True))
     total = Paper.objects.exclude(abstract="").count()
     progress = Progress(embedded=max(0, total - len(ids)), total=total)
@@ -73,13 +73,13 @@ def embed_pending(
             "arxiv_id", "title", "abstract"
         )
         texts = {arxiv_id: paper_text(title, abstract) for arxiv_id, title, abstract in rows}
-        vectors = backends.embedder().embed(list(texts.values()))
+        vectors = embedder.embed_documents(list(texts.values()))
         with transaction.atomic():
             PaperEmbedding.objects.bulk_create(
                 [
                     PaperEmbedding(
                         paper_id=arxiv_id,
-                        model=model,
+                        model=embedder.name,
                         text_hash=text_hash(text),
                         vector=vector.astype("<f4").tobytes(),
                     )
@@ -116,12 +116,13 @@ def update_vector_index() -> bool:
     return False
 
 
-def after_catalog_change() -> str:
+def after_catalog_change(sender: object = None, **signal: object) -> str:
     """Bring search up to date after an import; return a line for the operator, or ""
     when it was up to date already.
 
-    Importers call it after every run, changes or not: one killed after storing its
-    records and before this leaves search behind, and its re-run changes nothing.
+    The receiver of ``papers.signals.catalog_changed`` (search/apps.py), which importers
+    send after every run, changes or not: one killed after storing its records and
+    before this leaves search behind, and its re-run changes nothing.
     """
     try:
         synced = sync_keyword_index()

@@ -4,7 +4,7 @@ The graph is BERT's encoder as Hugging Face's ``BertModel`` computes it
 (embeddings, then self-attention and GELU feed-forward layers, each followed
 by a residual LayerNorm), then sentence-transformers' mean pooling and L2
 normalisation. Inputs ``input_ids``, ``attention_mask`` and ``token_type_ids``
-(int64, batch x tokens), output ``embedding`` (float32, batch x 384).
+(int64, batch x tokens), output ``embedding`` (float32, batch x hidden size).
 ``search/tests/test_model_graph.py`` checks it against the PyTorch model.
 """
 

@@ -4,8 +4,13 @@ pgvector is optional: migrations never mention it. When ``CREATE EXTENSION
 vector`` works, a table of ``vector`` columns is kept level with
 PaperEmbedding (the portable copy) and searched with ``<=>``; otherwise the
 in-process index reads the same PaperEmbedding rows.
+
+The table holds one embedder's vectors: its column has that embedder's dimension
+and the table's comment its name. Made for another embedder, the table is made
+again, empty, and refilled from that embedder's PaperEmbedding rows as they come.
 """
 
+import logging
 import time
 from collections.abc import Iterable
 
@@ -16,8 +21,12 @@ from pgvector.psycopg import register_vector
 from .keyword_postgres import DELETE_ORPHANS
 from .models import PaperEmbedding
 
+logger = logging.getLogger(__name__)
+
 TABLE = "search_vector"
 REFRESH_EVERY = 5.0  # seconds between looks for new embeddings
+# Any number, the same in every process: gunicorn's workers start together.
+SETUP_LOCK = 0x5EA4C4
 
 
 def enable_pgvector() -> bool:
@@ -46,7 +55,21 @@ class PgVectorIndex:
     def __init__(self, model: str, dim: int):
         self.model, self.dim = model, dim
         self._checked_at = 0.0
-        with connection.cursor() as cursor:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SETUP_LOCK])
+            held = self._held(cursor)
+            # A table made before tables were named for their embedder (no comment) has
+            # only ever had the configured model's vectors copied into it: kept.
+            if held is not None and (held[0] not in (None, model) or held[1] != dim):
+                logger.warning(
+                    "%s held the vectors of %s (%d dimensions): made again, empty, for %s (%d)",
+                    TABLE,
+                    *held,
+                    model,
+                    dim,
+                )
+                cursor.execute(f"DROP TABLE {TABLE}")
+                held = None
             cursor.execute(f"""
                 CREATE TABLE IF NOT EXISTS {TABLE} (
                     paper_id varchar(40) PRIMARY KEY,
@@ -57,6 +80,19 @@ class PgVectorIndex:
                 "USING hnsw (embedding vector_cosine_ops)"
             )
             cursor.execute(f"CREATE INDEX IF NOT EXISTS {TABLE}_updated ON {TABLE} (updated_at)")
+            if held is None or held[0] is None:
+                cursor.execute(f"COMMENT ON TABLE {TABLE} IS %s", [model])
+
+    @staticmethod
+    def _held(cursor) -> tuple[str | None, int] | None:
+        """The table's embedder name (its comment) and dimension; None without a table."""
+        cursor.execute(
+            "SELECT obj_description(c.oid, 'pg_class'), a.atttypmod FROM pg_class c"
+            " JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'embedding'"
+            " WHERE c.oid = to_regclass(%s)",
+            [TABLE],
+        )
+        return cursor.fetchone()
 
     def _cursor(self):
         connection.ensure_connection()

@@ -489,7 +489,8 @@ from dailypapers.search.models import PaperEmbedding
 
 upsert_papers([PaperRecord.build(arxiv_id="{arxiv_id}", title="T", abstract="A.",
                                  authors=["A B"], published=date(2024, 3, 4))])
-PaperEmbedding.objects.create(paper_id="{arxiv_id}", model=backends.embedding_model_name(),
-                              text_hash="", vector=np.ones(384, dtype="<f4").tobytes())
+embedder = backends.embedder()
+PaperEmbedding.objects.create(paper_id="{arxiv_id}", model=embedder.name, text_hash="",
+                              vector=np.ones(embedder.dim, dtype="<f4").tobytes())
 backends.vector_index().refresh(force=True)
 """

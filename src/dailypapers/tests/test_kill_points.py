@@ -77,7 +77,7 @@ def migrated_sqlite(tmp_path_factory) -> Path | None:
 def external(tmp_path, migrated_sqlite, settings) -> ExternalDatabase:
     """A fresh, migrated database for the subprocesses, with the session's embedding model
     (built here, if no test has yet, so that no timed run builds it)."""
-    backends.embedder()
+    backends.embedder().embed_query("the model is loaded, so built, by its first query")
     db = ExternalDatabase(tmp_path, migrate=False)
     if migrated_sqlite is not None:
         db.sqlite_file.parent.mkdir(mode=0o700)
@@ -293,7 +293,7 @@ def audit(db: ExternalDatabase, expected: Expected) -> Findings:
         f"{i} in the keyword index, not in the catalog" for i in indexed if i not in papers
     ]
     found.index += [f"{i} in the keyword index {n} times" for i, n in indexed.items() if n > 1]
-    model = backends.embedding_model_name()
+    model = backends.embedder().name
     embedded = {
         paper_id: (stored_model, stored_hash)
         for paper_id, stored_model, stored_hash in query(

@@ -10,7 +10,7 @@ from rich.console import Console
 
 from dailypapers import snapshots
 from dailypapers.cli import command_hint
-from dailypapers.ingest.reporting import terminate_as_interrupt
+from dailypapers.console import terminate_as_interrupt
 from dailypapers.papers.models import Paper, Upvote
 
 

@@ -42,7 +42,7 @@ def test_index_command_builds_both_indexes_and_says_which_engines():
 def test_interrupted_embedding_keeps_finished_batches_and_the_next_run_finishes(monkeypatch):
     make_corpus()
     embedder = backends.embedder()
-    real_embed, calls = embedder.embed, []
+    real_embed, calls = embedder.embed_documents, []
 
     def embed_then_interrupt(texts):
         calls.append(len(texts))
@@ -50,11 +50,11 @@ def test_interrupted_embedding_keeps_finished_batches_and_the_next_run_finishes(
             raise KeyboardInterrupt
         return real_embed(texts)
 
-    monkeypatch.setattr(embedder, "embed", embed_then_interrupt)
+    monkeypatch.setattr(embedder, "embed_documents", embed_then_interrupt)
     with pytest.raises(KeyboardInterrupt):
         embed_pending(batch_size=4)
     assert PaperEmbedding.objects.count() == 4
-    monkeypatch.setattr(embedder, "embed", real_embed)
+    monkeypatch.setattr(embedder, "embed_documents", real_embed)
     assert embed_pending(batch_size=4) == 6
     assert PaperEmbedding.objects.count() == 10
 

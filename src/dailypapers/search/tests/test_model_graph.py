@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from dailypapers.search.embeddings import paper_text
+from dailypapers.search.minilm import MiniLMEmbedder
 from dailypapers.search.minilm_graph import build_minilm_graph, minilm_path
 
 SCIFACT = Path(__file__).resolve().parents[4].parent / "shared/data/eval/scifact/corpus.jsonl.gz"
@@ -78,7 +79,7 @@ def onnx_embeddings(model_bytes: bytes, batches) -> np.ndarray:
 def test_graph_built_without_torch_matches_the_pytorch_model_in_float32(batches):
     graph = build_minilm_graph(minilm_path()).SerializeToString()
     ours, original = onnx_embeddings(graph, batches), pytorch_embeddings(batches)
-    assert ours.shape == original.shape == (ABSTRACTS, 384)
+    assert ours.shape == original.shape == (ABSTRACTS, MiniLMEmbedder.dim)
     cosine = np.sum(ours * original, axis=1) / (
         np.linalg.norm(ours, axis=1) * np.linalg.norm(original, axis=1)
     )

@@ -22,7 +22,7 @@ EXACT = "in-process index, exact scan"
 
 
 def index(name: str, graph_dir=None, hnsw_from: int | None = None) -> InProcessVectors:
-    return InProcessVectors(name, 384, graph_dir=graph_dir, hnsw_from=hnsw_from)
+    return InProcessVectors(name, backends.embedder().dim, graph_dir=graph_dir, hnsw_from=hnsw_from)
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ def graph_dir(tmp_path):
 
 @pytest.fixture
 def name() -> str:
-    return backends.embedding_model_name()
+    return backends.embedder().name
 
 
 @pytest.fixture

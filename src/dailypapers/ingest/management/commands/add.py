@@ -6,14 +6,15 @@ from rich.console import Console
 
 from dailypapers import scheduling
 from dailypapers.cli import command_hint
+from dailypapers.console import count_progress, terminate_as_interrupt
 from dailypapers.ingest.arxiv_api import ArxivUnavailable, arxiv_client, fetch_papers
 from dailypapers.ingest.models import SourceStatus
 from dailypapers.ingest.on_demand import fetch_requested
-from dailypapers.ingest.reporting import count_progress, summary, terminate_as_interrupt
+from dailypapers.ingest.reporting import summary
 from dailypapers.papers.arxiv_ids import InvalidArxivId, normalize_arxiv_id
 from dailypapers.papers.models import Paper
 from dailypapers.papers.services import UpsertCounts, upsert_papers
-from dailypapers.search.indexing import after_catalog_change
+from dailypapers.papers.signals import announce_catalog_change
 
 # Seconds between looks for papers visitors asked for: a visitor waits for the answer.
 REQUESTS_EVERY = 1.0
@@ -104,8 +105,8 @@ class Command(BaseCommand):
         for problem in problems:
             self.stderr.write(problem)
         self.stdout.write(summary("arXiv", counts))
-        if search := after_catalog_change():
-            self.stdout.write(search)
+        for line in announce_catalog_change(type(self)):
+            self.stdout.write(line)
 
     def watch(self, seconds: float, pending: bool) -> None:
         """Fetch requested papers as they are asked for and, with ``pending``, the pending
@@ -148,7 +149,8 @@ class Command(BaseCommand):
         SourceStatus.record(SourceStatus.Source.ARXIV_API)
         if counts.changed:
             self.stdout.write(f"{counts.changed} papers fetched from arXiv as visitors asked")
-            self.stdout.write(after_catalog_change())
+            for line in announce_catalog_change(type(self)):
+                self.stdout.write(line)
 
     def complete(self, waiting: list[str], offline: bool, client: arxiv.Client) -> bool:
         """One round of the watch; returns whether arXiv could not be reached."""
@@ -165,8 +167,8 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{counts.changed} pending papers completed from arXiv, {left} still pending"
             )
-            if search := after_catalog_change():
-                self.stdout.write(search)
+            for line in announce_catalog_change(type(self)):
+                self.stdout.write(line)
         if error and not offline:
             # Said once until arXiv answers again, not at every round.
             self.stderr.write(

@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from rich.console import Console
 
 from dailypapers.cli import command_hint
+from dailypapers.console import terminate_as_interrupt
 from dailypapers.ingest.models import SourceStatus
 from dailypapers.ingest.oai import (
     METADATA_PARSERS,
@@ -12,8 +13,8 @@ from dailypapers.ingest.oai import (
     HarvestResult,
     last_harvested,
 )
-from dailypapers.ingest.reporting import iso_date, summary, terminate_as_interrupt
-from dailypapers.search.indexing import after_catalog_change
+from dailypapers.ingest.reporting import iso_date, summary
+from dailypapers.papers.signals import announce_catalog_change
 
 
 class Command(BaseCommand):
@@ -92,7 +93,7 @@ class Command(BaseCommand):
             self.stdout.write(f"{plan.label}: nothing new")
         else:
             self.stdout.write(summary(plan.label, result.counts))
-        if search := after_catalog_change():
-            self.stdout.write(search)
+        for line in announce_catalog_change(type(self)):
+            self.stdout.write(line)
         if result.deleted:
             self.stdout.write(f"{result.deleted} record(s) deleted upstream, kept here")

@@ -3,11 +3,12 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from rich.console import Console
 
+from dailypapers.console import terminate_as_interrupt
 from dailypapers.ingest.formats import PARSERS
 from dailypapers.ingest.importer import UnknownFormat, import_file
-from dailypapers.ingest.reporting import summary, terminate_as_interrupt
+from dailypapers.ingest.reporting import summary
 from dailypapers.papers.services import UpsertCounts
-from dailypapers.search.indexing import after_catalog_change
+from dailypapers.papers.signals import announce_catalog_change
 
 
 class Command(BaseCommand):
@@ -51,7 +52,7 @@ class Command(BaseCommand):
                 raise SystemExit(130) from None
         if len(paths) > 1:
             self.stdout.write(summary("total", total))
-        if search := after_catalog_change():
-            self.stdout.write(search)
+        for line in announce_catalog_change(type(self)):
+            self.stdout.write(line)
         if failed:
             raise CommandError(f"{len(failed)} file(s) could not be read to the end")

@@ -7,6 +7,7 @@ from rich.console import Console
 
 from dailypapers import scheduling
 from dailypapers.cli import command_hint
+from dailypapers.console import terminate_as_interrupt
 from dailypapers.ingest.hf_daily import (
     DailyPapersSync,
     SyncError,
@@ -16,8 +17,8 @@ from dailypapers.ingest.hf_daily import (
     last_settled_day,
 )
 from dailypapers.ingest.models import SourceStatus
-from dailypapers.ingest.reporting import iso_date, summary, terminate_as_interrupt
-from dailypapers.search.indexing import after_catalog_change
+from dailypapers.ingest.reporting import iso_date, summary
+from dailypapers.papers.signals import announce_catalog_change
 
 
 class Command(BaseCommand):
@@ -125,8 +126,9 @@ class Command(BaseCommand):
             SourceStatus.record(SourceStatus.Source.ARXIV_API)
         if result.days:
             self.report_days(plan, result)
-        if index and (search := after_catalog_change()):
-            self.stdout.write(search)
+        if index:
+            for line in announce_catalog_change(type(self)):
+                self.stdout.write(line)
 
     def report_days(self, plan: SyncPlan, result: SyncResult) -> None:
         self.stdout.write(summary(f"{plan.label} ({result.days} days, listings)", result.counts))

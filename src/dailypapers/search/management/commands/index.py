@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand
 from rich.console import Console
 
 from dailypapers import scheduling
-from dailypapers.ingest.reporting import count_progress, terminate_as_interrupt
+from dailypapers.console import count_progress, terminate_as_interrupt
 from dailypapers.search import backends
 from dailypapers.search.indexing import (
     IndexBusy,
