@@ -261,9 +261,7 @@ def test_rerunning_a_sync_changes_nothing(hf_api, arxiv_stand_in):
     assert DailyListing.objects.count() == 2
 
 
-def test_a_sync_killed_before_updating_search_is_searchable_after_the_rerun(
-    hf_api, arxiv_stand_in
-):
+def test_a_sync_killed_before_updating_search_is_searchable_after_the_rerun(hf_api, arxiv_stand_in):
     hf_api.add([hf_row("2403.00001", MONDAY), hf_row("2403.00002", TUESDAY)])
     known_to_arxiv(arxiv_stand_in, "2403.00001")
     # What a kill after the last day, before the search update, leaves behind.

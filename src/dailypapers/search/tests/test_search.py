@@ -175,6 +175,7 @@ class TestSemanticAndHybrid:
             Paper.objects.filter(pk="2401.00009").update(is_hidden=False)
         assert "2401.00009" not in neighbours and len(neighbours) == 3
 
+
 @pytest.mark.usefixtures("partly_embedded")
 class TestWhileEmbeddingsAreBuilt:
     QUERY = "diffusion policy caching"
