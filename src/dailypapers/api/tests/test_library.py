@@ -131,6 +131,7 @@ def test_follows_are_made_listed_and_removed(catalog: Catalog, checked, other_to
     checked("DELETE", FOLLOW, first, other_token, 404)
     checked("DELETE", FOLLOW, first, token, 204)
     checked("DELETE", FOLLOW, first, token, 404)
+    checked("DELETE", FOLLOW, f"{FOLLOWS}/{2**70}", token, 404)  # beyond any id column
     assert Follow.objects.count() == 3
 
 
