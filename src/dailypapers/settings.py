@@ -133,6 +133,7 @@ INSTALLED_APPS = [
     "dailypapers.ingest",
     "dailypapers.search",
     "dailypapers.community",
+    "dailypapers.library",
     "dailypapers.api",
     "dailypapers.web",
     "dailypapers.digests",
@@ -345,6 +346,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    # A reader's malformed BibTeX is reported to them, with its line (library/importing.py),
+    # not logged as the site's trouble.
+    "loggers": {"bibtexparser": {"level": "CRITICAL"}},
 }
 
 # Email digests (docs/digests.md).

@@ -10,13 +10,14 @@ from django.shortcuts import get_object_or_404
 
 from dailypapers.community.models import Comment
 from dailypapers.digests.subscriptions import export_for_user
+from dailypapers.library.personal_data import export_for_user as library_for_user
 from dailypapers.papers.arxiv_ids import InvalidArxivId, normalize_arxiv_id
+from dailypapers.papers.bibtex import bibliography
 from dailypapers.papers.collections import upvoted_papers
 from dailypapers.papers.listings import InvalidPeriod, daily_listings, parse_period
 from dailypapers.papers.models import DailyListing, Paper, Upvote
 from dailypapers.search.service import search
 
-from .bibtex import bibliography
 from .shapes import iso
 
 MAX_ENTRIES = 500
@@ -87,6 +88,7 @@ def my_data(request: HttpRequest) -> HttpResponse:
             for comment in Comment.objects.filter(author=user).order_by("created_at", "id")
         ],
         "digest_subscriptions": export_for_user(user),
+        "library": library_for_user(user),
     }
     response = HttpResponse(
         json.dumps(data, indent=2, ensure_ascii=False), content_type="application/json"

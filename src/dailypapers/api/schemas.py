@@ -151,3 +151,50 @@ class Message(Shape):
     """Every error: a sentence for the caller."""
 
     error: str
+
+
+# dailypapers: a signed-in reader's library (docs/library.md), through their API token.
+
+
+class Collection(Shape):
+    """dailypapers: one of the caller's collections of papers."""
+
+    id: str = Field(
+        description="the collection's key, in its URLs; renaming keeps it",
+        examples=["k3x9q2m7a1b0"],
+    )
+    name: str
+    public: bool = Field(description="anyone may read it (its page, its feed, its BibTeX)")
+    numPapers: int = Field(ge=0)
+    numPending: int = Field(
+        ge=0, description="papers being fetched from arXiv: each joins when it arrives"
+    )
+    createdAt: IsoDateTime
+    updatedAt: IsoDateTime
+
+
+class CollectionPaper(Shape):
+    """dailypapers: a paper in a collection, with the caller's note."""
+
+    arxivId: str = Field(description="the arXiv id without version")
+    note: str
+    addedAt: IsoDateTime
+
+
+class Follow(Shape):
+    """dailypapers: something the caller follows."""
+
+    id: int = Field(description="what DELETE /api/me/follows/{id} takes")
+    kind: Literal["author", "organization", "category", "query"]
+    value: str = Field(
+        description="as the catalog spells it: an author's name, an organization's slug, "
+        "an arXiv category (cs.LG) or archive (cs), a search query"
+    )
+    createdAt: IsoDateTime
+
+
+class Dismissed(Shape):
+    """dailypapers: a paper the caller is "not interested" in, or no longer."""
+
+    id: str = Field(description="the arXiv id without version", examples=["2403.01779"])
+    dismissed: bool = Field(description="whether the paper now stays out of the caller's feeds")

@@ -10,6 +10,7 @@ from functools import lru_cache
 
 from django.db import connection
 
+from dailypapers.ingest.models import FetchRequest
 from dailypapers.papers.models import Authorship, DailyListing, Organization, Paper
 
 
@@ -260,3 +261,13 @@ def markdown(paper: Paper) -> str:
         links.append(f"- Project page: {paper.project_page}")
     parts += ["## Links", "\n".join(links)]
     return "\n\n".join(parts) + "\n"
+
+
+def fetch_status(fetch: FetchRequest) -> dict:
+    """A paper's fetch from arXiv, in FetchStatus's shape."""
+    return {
+        "arxivId": fetch.arxiv_id,
+        "status": fetch.status,
+        "reason": fetch.reason,
+        "statusUrl": f"/api/papers/{fetch.arxiv_id}/fetch",
+    }

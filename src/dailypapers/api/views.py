@@ -225,11 +225,13 @@ class TokenAuth(HttpBearer):
         return found.user
 
 
-def _writer(request: HttpRequest, action: limits.Action):
-    """The token's user, if the token may write and the user has not done ``action`` too often."""
+def writer(request: HttpRequest, action: limits.Action | None):
+    """The token's user, if the token may write and the user has not done ``action`` too
+    often (None: an action without a rate limit)."""
     if not request.api_token.can_write:
         raise HttpError(403, "this token is read-only")
-    limits.check(action, client=limits.client_key(request), account=request.auth.pk)
+    if action is not None:
+        limits.check(action, client=limits.client_key(request), account=request.auth.pk)
     return request.auth
 
 
@@ -268,7 +270,7 @@ def withdraw_upvote(request: HttpRequest, arxiv_id: str = ArxivId) -> HttpRespon
 
 
 def _vote(request: HttpRequest, arxiv_id: str, upvoted: bool) -> HttpResponse:
-    user, paper = _writer(request, limits.VOTE), _paper(arxiv_id)
+    user, paper = writer(request, limits.VOTE), _paper(arxiv_id)
     (add_upvote if upvoted else remove_upvote)(user, paper)
     paper.refresh_from_db(fields=["upvotes"])
     return _answer(request, {"id": paper.arxiv_id, "upvotes": paper.upvotes, "upvoted": upvoted})
@@ -280,16 +282,6 @@ class Submission(Schema):
         description="an arXiv id, with or without its version or 'arXiv:', or its arxiv.org URL",
         examples=["2403.01779", "https://arxiv.org/abs/2403.01779v2"],
     )
-
-
-def _fetch_status(fetch: FetchRequest) -> dict:
-    """The fetch in FetchStatus's shape."""
-    return {
-        "arxivId": fetch.arxiv_id,
-        "status": fetch.status,
-        "reason": fetch.reason,
-        "statusUrl": f"/api/papers/{fetch.arxiv_id}/fetch",
-    }
 
 
 @api.post(
@@ -313,7 +305,7 @@ def _fetch_status(fetch: FetchRequest) -> dict:
 def submit(request: HttpRequest, submission: Submission) -> HttpResponse:
     """A paper the catalog lacks is fetched from arXiv in the background: the answer is
     202 with its fetch status; follow ``statusUrl``, then submit again once it is done."""
-    user = _writer(request, limits.SUBMIT)
+    user = writer(request, limits.SUBMIT)
     try:
         arxiv_id = normalize_arxiv_id(submission.arxivId)
     except InvalidArxivId as error:
@@ -322,7 +314,7 @@ def submit(request: HttpRequest, submission: Submission) -> HttpResponse:
     if paper is None:
         try:
             fetch = queue_fetch(arxiv_id, limits.client_key(request))
-            return _answer(request, _fetch_status(fetch), status=202)
+            return _answer(request, shapes.fetch_status(fetch), status=202)
         except TooManyFetches as refusal:
             raise HttpError(refusal.status, str(refusal)) from None
     try:
@@ -346,4 +338,4 @@ def fetch_status(request: HttpRequest, arxiv_id: str = ArxivId):
     fetch = FetchRequest.objects.filter(pk=canonical).first()
     if fetch is None:
         raise HttpError(404, f"nobody asked for {canonical} from arXiv")
-    return _fetch_status(fetch)
+    return shapes.fetch_status(fetch)

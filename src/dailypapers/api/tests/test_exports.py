@@ -6,6 +6,9 @@ import bibtexparser
 import pytest
 from django.contrib.auth.models import User
 
+from dailypapers.library.collections import add_paper, create_collection
+from dailypapers.library.follows import follow
+from dailypapers.library.marks import dismiss
 from dailypapers.papers.models import Paper
 from dailypapers.papers.records import ListingRecord, PaperRecord
 from dailypapers.papers.services import add_upvote, upsert_listings, upsert_papers
@@ -104,6 +107,10 @@ def test_lists_export_unique_keys(client, url):
 def test_upvotes_bibtex_and_my_data_export(client):
     user = User.objects.create_user("reader", "reader@example.org", "pw")
     add_upvote(user, Paper.objects.get(pk="2403.01780"))
+    reading = create_collection(user, "Reading")
+    add_paper(user, reading.key, "2403.01779", "read §2", client="192.0.2.7/32")
+    follow(user, "category", "cs.CV")
+    dismiss(user, "hep-th/9901001")
     assert set(parse(client.get("/export/users/reader/upvotes.bib"))) == {"xu2024ootdiffusion"}
     assert client.get("/export/me.json").status_code == 302  # sign in first
     client.force_login(user)
@@ -111,6 +118,14 @@ def test_upvotes_bibtex_and_my_data_export(client):
     assert data["username"] == "reader" and data["email"] == "reader@example.org"
     assert [vote["paper"] for vote in data["upvotes"]] == ["2403.01780"]
     assert data["submissions"] == []
+    library = data["library"]
+    assert [(c["id"], c["name"], c["public"]) for c in library["collections"]] == [
+        (reading.key, "Reading", False)
+    ]
+    [item] = library["collections"][0]["papers"]
+    assert (item["paper"], item["note"]) == ("2403.01779", "read §2")
+    assert [(f["kind"], f["value"]) for f in library["follows"]] == [("category", "cs.CV")]
+    assert [(m["paper"], m["mark"]) for m in library["marks"]] == [("hep-th/9901001", "dismissed")]
 
 
 @pytest.mark.parametrize(

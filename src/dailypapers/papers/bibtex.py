@@ -1,10 +1,15 @@
-"""BibTeX entries for papers, in the form arXiv's own "Export BibTeX" gives."""
+"""BibTeX entries for papers, in the form arXiv's own "Export BibTeX" gives.
+
+Every entry carries the arXiv id the way reference managers read it back
+(``eprint`` with ``archivePrefix = {arXiv}``, and the abs URL), so an export
+imported into Zotero and exported again still names every paper.
+"""
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
-from dailypapers.papers.models import Paper
+from .models import Paper
 
 # Characters that end or break a BibTeX field or are special to LaTeX outside math.
 _SPECIAL = re.compile(r"([&%#])")
@@ -49,7 +54,8 @@ def cite_key(paper: Paper) -> str:
     return f"{surname or 'anonymous'}{year}{_ascii_word(paper.title)}"
 
 
-def entry(paper: Paper, key: str | None = None) -> str:
+def entry(paper: Paper, key: str | None = None, annote: str = "") -> str:
+    """``annote``: a reader's note on the paper, where Zotero reads and writes notes."""
     fields = {
         "title": f"{{{_field(paper.title)}}}",
         "author": _field(" and ".join(_last_first(name) for name in _author_names(paper))),
@@ -60,17 +66,22 @@ def entry(paper: Paper, key: str | None = None) -> str:
         "doi": paper.doi,
         "journal": _field(paper.journal_ref),
         "url": paper.abs_url,
+        "annote": _field(annote),
     }
     body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields.items() if value)
     return f"@misc{{{key or cite_key(paper)},\n{body}\n}}\n"
 
 
-def bibliography(papers: Iterable[Paper]) -> str:
-    """Entries for all papers; a key used again gets -2, -3, … so every key is unique."""
+def bibliography(papers: Iterable[Paper], notes: Mapping[str, str] | None = None) -> str:
+    """Entries for all papers; a key used again gets -2, -3, … so every key is unique.
+
+    ``notes``: by arXiv id, the note to write in a paper's ``annote`` field.
+    """
     seen: dict[str, int] = {}
     entries = []
     for paper in papers:
         key = cite_key(paper)
         seen[key] = seen.get(key, 0) + 1
-        entries.append(entry(paper, key if seen[key] == 1 else f"{key}-{seen[key]}"))
+        unique = key if seen[key] == 1 else f"{key}-{seen[key]}"
+        entries.append(entry(paper, unique, (notes or {}).get(paper.arxiv_id, "")))
     return "\n".join(entries)
