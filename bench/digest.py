@@ -119,7 +119,8 @@ def prepare(subscribers: int, seed: int = 6):
     from django.db import connection
     from django.utils import timezone
 
-    from dailypapers.digests.models import Follow, Subscription
+    from dailypapers.digests.models import Subscription
+    from dailypapers.library.models import Follow, FollowList
     from dailypapers.papers.trending import newest_listed_day
 
     with connection.cursor() as cursor:
@@ -147,6 +148,7 @@ def prepare(subscribers: int, seed: int = 6):
         authors = [row[0] for row in cursor.fetchall()]
     rng = random.Random(seed)
     rows, follows = [], []
+    lists = FollowList.objects.bulk_create([FollowList() for _ in range(subscribers)])
     for n in range(subscribers):
         weekly = rng.random() < 0.2
         rows.append(
@@ -156,18 +158,19 @@ def prepare(subscribers: int, seed: int = 6):
                 paper_count=rng.choice((3, 5, 10, 20)),
                 confirmed_at=cutoff - timedelta(days=30),
                 covered_until=cutoff - timedelta(days=7 if weekly else 1),
+                follow_list=lists[n],
             )
         )
         chosen = (
             [("category", c) for c in rng.sample(categories, rng.randint(0, 3))]
             + [("author", a) for a in rng.sample(authors, rng.randint(0, 2))]
-            + [("search", q) for q in rng.sample(QUERIES, rng.randint(0, 2))]
+            + [("query", q) for q in rng.sample(QUERIES, rng.randint(0, 2))]
         )
         follows.append(chosen)
     created = Subscription.objects.bulk_create(rows, batch_size=2000)
     Follow.objects.bulk_create(
         [
-            Follow(subscription=subscription, kind=kind, value=value)
+            Follow(follow_list=subscription.follow_list, kind=kind, value=value)
             for subscription, chosen in zip(created, follows, strict=True)
             for kind, value in chosen
         ],

@@ -1,11 +1,6 @@
 from django.contrib import admin
 
-from .models import Digest, Follow, Subscription
-
-
-class FollowInline(admin.TabularInline):
-    model = Follow
-    extra = 0
+from .models import Digest, Subscription
 
 
 @admin.register(Subscription)
@@ -13,8 +8,9 @@ class SubscriptionAdmin(admin.ModelAdmin):
     list_display = ["email", "status", "frequency", "paper_count", "bounce_count", "confirmed_at"]
     list_filter = ["status", "frequency"]
     search_fields = ["email"]
+    # Its follows are library's, shown there: the account's, or its follow list's.
     raw_id_fields = ["user"]
-    inlines = [FollowInline]
+    readonly_fields = ["follow_list"]
 
 
 @admin.register(Digest)

@@ -14,6 +14,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 
+from dailypapers.library.models import Follow
 from dailypapers.papers.models import Authorship, Organization, Paper
 from dailypapers.papers.services import in_chunks
 from dailypapers.papers.trending import trending_paper_ids
@@ -21,7 +22,7 @@ from dailypapers.search.documents import SearchFilters
 from dailypapers.search.service import MAX_LIMIT, search_page
 
 from .links import absolute_url, follow_page_url
-from .models import Follow, SentPaper, Subscription
+from .models import SentPaper, Subscription
 
 # Trending papers considered, before removing those a subscriber already has.
 TRENDING_POOL = 100
@@ -145,6 +146,8 @@ class Composer:
         """The subscriber's digest, or None when it would list nothing."""
         since = subscription.covered_until or subscription.confirmed_at or self.cutoff
         since = max(since, self.cutoff - timedelta(days=MAX_NEW_DAYS))
+        # (heading, page, candidate ids) in the order the digest lists them: a paper
+        # goes in the first section that wants it. A new kind of section joins here.
         wanted = [("Trending", self._trending_url, self.trending())]
         for follow in follows:
             wanted.append((*self.title(follow), self.matches(follow.kind, follow.value, since)))
@@ -220,7 +223,7 @@ class Composer:
 
     def _find(self, kind: str, value: str, since: datetime) -> list[str]:
         new = self.new_papers(since)
-        if kind == Follow.Kind.SEARCH:
+        if kind == Follow.Kind.QUERY:
             # Keyword matching: the words of the query, as the reader typed them. (The
             # semantic half of hybrid search always returns neighbours, relevant or not.)
             filters = SearchFilters(published_from=since.date() - timedelta(SEARCH_LOOKBACK_DAYS))

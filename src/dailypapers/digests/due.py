@@ -48,7 +48,7 @@ def due_subscriptions(
     frequency: str, period: str, shard: tuple[int, int] | None
 ) -> Iterator[list[Subscription]]:
     """Active subscriptions of ``frequency`` whose ``period`` digest is not settled yet,
-    by batches, with their follows; ``shard`` (i, n): only the ids equal to i modulo n."""
+    by batches; ``shard`` (i, n): only the ids equal to i modulo n."""
     settled = Digest.objects.filter(subscription=OuterRef("pk"), period=period, status__in=SETTLED)
     ids = list(
         Subscription.objects.filter(status=Subscription.Status.ACTIVE, frequency=frequency)
@@ -60,4 +60,4 @@ def due_subscriptions(
         ids = [pk for pk in ids if pk % shard[1] == shard[0]]
     for start in range(0, len(ids), BATCH):
         batch = Subscription.objects.filter(id__in=ids[start : start + BATCH])
-        yield list(batch.prefetch_related("follows").order_by("id"))
+        yield list(batch.order_by("id"))

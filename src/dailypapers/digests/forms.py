@@ -3,10 +3,24 @@ import re
 from django import forms
 from django.core.exceptions import ValidationError
 
-from .models import Follow, Subscription
-from .subscriptions import MAX_FOLLOWS, PAPER_COUNTS, clean_follow, normalize_email
+from dailypapers.library.errors import Invalid
+from dailypapers.library.follows import MAX_FOLLOWS, clean_follow
+from dailypapers.library.models import Follow
 
-FOLLOW_KINDS = {kind.value for kind in Follow.Kind}
+from .following import followed
+from .models import Subscription
+from .subscriptions import PAPER_COUNTS, normalize_email
+
+# What the box on a page offers; saved searches are typed on the preferences page.
+BOX_KINDS = {Follow.Kind.CATEGORY, Follow.Kind.ORGANIZATION, Follow.Kind.AUTHOR}
+
+
+def _clean(kind: str, value: str) -> tuple[str, str]:
+    """library's clean_follow, its refusal said on the form."""
+    try:
+        return clean_follow(kind, value)
+    except Invalid as error:
+        raise ValidationError(str(error)) from None
 
 
 class FollowField(forms.Field):
@@ -34,10 +48,9 @@ class SubscribeForm(forms.Form):
         follows = []
         for item in self.cleaned_data["follow"][:MAX_FOLLOWS]:
             kind, _, value = item.partition(":")
-            # Saved searches are typed on the preferences page, never offered by a box.
-            if kind not in FOLLOW_KINDS or kind == Follow.Kind.SEARCH:
+            if kind not in BOX_KINDS:
                 raise ValidationError("Unknown thing to follow.")
-            follows.append(clean_follow(kind, value))
+            follows.append(_clean(kind, value))
         return follows
 
 
@@ -58,24 +71,24 @@ class PreferencesForm(forms.Form):
     )
     categories = forms.CharField(
         required=False,
-        max_length=1000,
+        max_length=5000,
         label="arXiv categories",
         help_text="Codes separated by spaces, like cs.LG cs.CL stat.ML.",
     )
     organizations = forms.CharField(
         required=False,
-        max_length=2000,
+        max_length=20000,
         help_text="Organization names as in their page's address (/organizations/NAME).",
     )
     authors = forms.CharField(
         required=False,
-        max_length=5000,
+        max_length=50000,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="One name per line, as the site spells it.",
     )
     searches = forms.CharField(
         required=False,
-        max_length=5000,
+        max_length=100000,
         widget=forms.Textarea(attrs={"rows": 3}),
         label="Saved searches",
         help_text="One query per line: new papers matching its words get a section.",
@@ -85,13 +98,13 @@ class PreferencesForm(forms.Form):
         "categories": (Follow.Kind.CATEGORY, _words),
         "organizations": (Follow.Kind.ORGANIZATION, _words),
         "authors": (Follow.Kind.AUTHOR, _lines),
-        "searches": (Follow.Kind.SEARCH, _lines),
+        "searches": (Follow.Kind.QUERY, _lines),
     }
 
     @classmethod
     def for_subscription(cls, subscription: Subscription, data=None) -> "PreferencesForm":
         by_kind: dict[str, list[str]] = {}
-        for follow in subscription.follows.all():
+        for follow in followed(subscription):
             by_kind.setdefault(follow.kind, []).append(follow.value)
         initial = {
             "frequency": subscription.frequency,
@@ -99,7 +112,7 @@ class PreferencesForm(forms.Form):
             "categories": " ".join(by_kind.get(Follow.Kind.CATEGORY, [])),
             "organizations": " ".join(by_kind.get(Follow.Kind.ORGANIZATION, [])),
             "authors": "\n".join(by_kind.get(Follow.Kind.AUTHOR, [])),
-            "searches": "\n".join(by_kind.get(Follow.Kind.SEARCH, [])),
+            "searches": "\n".join(by_kind.get(Follow.Kind.QUERY, [])),
         }
         return cls(data, initial=initial)
 
@@ -109,7 +122,7 @@ class PreferencesForm(forms.Form):
         for name, (kind, split) in self.FIELDS.items():
             for value in split(cleaned.get(name) or ""):
                 try:
-                    follow = clean_follow(kind, value)
+                    follow = _clean(kind, value)
                 except ValidationError as error:
                     self.add_error(name, error)
                     continue

@@ -6,8 +6,9 @@ from urllib.parse import quote
 from django.conf import settings
 from django.urls import reverse
 
+from dailypapers.library.models import Follow
+
 from . import tokens
-from .models import Follow
 
 
 def absolute_url(path: str) -> str:

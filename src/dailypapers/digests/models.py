@@ -1,7 +1,15 @@
-"""Digest subscriptions, what each follows, and the record of every digest sent."""
+"""Digest subscriptions and the record of every digest sent.
+
+What a subscription follows is library's ``Follow``: its account's follows, or
+for a subscriber without an account its own ``FollowList`` (docs/digests.md).
+"""
 
 from django.conf import settings
 from django.db import models
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
+
+from dailypapers.library.follows import delete_list
 
 MAX_EMAIL = 254  # RFC 5321's limit on a forward path
 
@@ -32,6 +40,10 @@ class Subscription(models.Model):
         on_delete=models.SET_NULL,
         related_name="digest_subscriptions",
     )
+    # What it follows while it belongs to no account (then ``user``'s follows count).
+    follow_list = models.OneToOneField(
+        "library.FollowList", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
     frequency = models.CharField(max_length=10, choices=Frequency.choices, default="daily")
     paper_count = models.PositiveSmallIntegerField(default=10)
@@ -50,30 +62,6 @@ class Subscription(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email} ({self.status})"
-
-
-class Follow(models.Model):
-    """Something a subscriber follows: each gets a section of new papers in the digest."""
-
-    class Kind(models.TextChoices):
-        CATEGORY = "category", "arXiv category"
-        ORGANIZATION = "organization", "Organization"
-        AUTHOR = "author", "Author"
-        SEARCH = "search", "Saved search"
-
-    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="follows")
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    # A category code, an organization slug, an author name or a search query.
-    value = models.CharField(max_length=250)
-
-    class Meta:
-        ordering = ["id"]  # the order they were chosen in: the order of the sections
-        constraints = [
-            models.UniqueConstraint(fields=["subscription", "kind", "value"], name="unique_follow")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.kind}: {self.value}"
 
 
 class Digest(models.Model):
@@ -128,3 +116,10 @@ class SentPaper(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["subscription", "paper_id"], name="unique_sent_paper")
         ]
+
+
+@receiver(post_delete, sender=Subscription)
+def _forget_follow_list(sender, instance: Subscription, **kwargs) -> None:
+    """A list of follows belongs to its subscription alone: it goes with it."""
+    if instance.follow_list_id:
+        delete_list(instance.follow_list_id)

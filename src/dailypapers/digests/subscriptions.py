@@ -7,8 +7,6 @@ kind of link, which then adds what was asked to follow: the web page answers
 the same in both cases, so it tells nobody who subscribes.
 """
 
-import re
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
@@ -19,18 +17,13 @@ from django.utils import timezone
 
 from dailypapers import mail
 from dailypapers.community import verification
-from dailypapers.papers.models import Author, Organization
 from dailypapers.throttles import limits
 
-from . import tokens
+from . import following, tokens
 from .links import absolute_url
-from .models import MAX_EMAIL, Follow, Subscription
+from .models import MAX_EMAIL, Subscription
 
 PAPER_COUNTS = (3, 5, 10, 20)
-MAX_FOLLOWS = 30
-MAX_QUERY = 200
-# arXiv category codes: cs.LG, math.AP, hep-th, q-bio.NC, astro-ph.CO…
-CATEGORY = re.compile(r"[a-z][a-z-]{1,15}(\.[A-Za-z][A-Za-z-]{0,10})?")
 
 
 class RateLimited(Exception):
@@ -48,40 +41,6 @@ def normalize_email(text: str) -> str:
         raise ValidationError(f"An email address has at most {MAX_EMAIL} characters.")
     mail.validate_address(text)
     return text.lower()
-
-
-def clean_follow(kind: str, value: str) -> tuple[str, str]:
-    """A follow as stored (canonical names), or ValidationError saying what is wrong."""
-    value = " ".join(value.split())
-    if kind == Follow.Kind.CATEGORY:
-        if not CATEGORY.fullmatch(value):
-            raise ValidationError(f"{value[:40]!r} is not an arXiv category like cs.LG.")
-        return kind, value
-    if kind == Follow.Kind.ORGANIZATION:
-        if not Organization.objects.filter(slug=value).exists():
-            raise ValidationError(f"There is no organization {value[:60]!r}.")
-        return kind, value
-    if kind == Follow.Kind.AUTHOR:
-        name = Author.objects.filter(name__iexact=value).values_list("name", flat=True).first()
-        if name is None:
-            raise ValidationError(f"There is no author named {value[:60]!r}.")
-        return kind, name
-    if kind == Follow.Kind.SEARCH:
-        if not value or len(value) > MAX_QUERY:
-            raise ValidationError(f"A saved search has 1 to {MAX_QUERY} characters.")
-        return kind, value
-    raise ValidationError(f"Cannot follow {kind[:20]!r}.")
-
-
-def follow_label(kind: str, value: str) -> str:
-    if kind == Follow.Kind.ORGANIZATION:
-        org = Organization.objects.filter(slug=value).first()
-        return f"papers from {org.name if org else value}"
-    return {
-        Follow.Kind.CATEGORY: f"new papers in {value}",
-        Follow.Kind.AUTHOR: f"papers by {value}",
-        Follow.Kind.SEARCH: f"new matches for “{value}”",
-    }[kind]
 
 
 def request_subscription(
@@ -120,7 +79,7 @@ def request_subscription(
         "digests/email/confirm.txt",
         {
             "active": active,
-            "labels": [follow_label(*follow) for follow in follows],
+            "labels": [following.label(*follow) for follow in follows],
             "link": link,
             "days": settings.DIGEST_CONFIRM_MAX_AGE_DAYS,
         },
@@ -151,8 +110,9 @@ def confirm(token: str) -> tuple[Subscription, bool]:
             # Only to the account of that very address, once the account proved it
             # is theirs: anyone can type someone else's address in their settings.
             subscription.user = verification.verified_account(user_id, email)
+            following.join_account(subscription)
         subscription.save()
-        _add_follows(subscription, follows)
+        following.add(subscription, follows)
     return subscription, started
 
 
@@ -174,22 +134,6 @@ def resume(email: str) -> None:
             subscription.save()
 
 
-def _add_follows(subscription: Subscription, follows: list[tuple[str, str]]) -> None:
-    room = MAX_FOLLOWS - subscription.follows.count()
-    valid = []
-    for kind, value in follows:
-        try:
-            valid.append(clean_follow(kind, value))
-        except ValidationError:
-            continue  # an organization deleted since the link was sent: the rest still counts
-    Follow.objects.bulk_create(
-        [Follow(subscription=subscription, kind=kind, value=value) for kind, value in valid][
-            : max(room, 0)
-        ],
-        ignore_conflicts=True,
-    )
-
-
 def subscription_for(email: str) -> Subscription | None:
     return Subscription.objects.filter(email=email).first()
 
@@ -197,15 +141,15 @@ def subscription_for(email: str) -> Subscription | None:
 def update_preferences(
     subscription: Subscription, *, frequency: str, paper_count: int, follows: list[tuple[str, str]]
 ) -> None:
-    """Replace the subscription's choices; ``follows`` are clean (see PreferencesForm)."""
+    """Replace the subscription's choices; ``follows`` are clean (see PreferencesForm).
+
+    They are its account's follows when it has one: what the site's buttons follow.
+    """
     with transaction.atomic():
         subscription.frequency = frequency
         subscription.paper_count = paper_count
         subscription.save(update_fields=["frequency", "paper_count"])
-        subscription.follows.all().delete()
-        Follow.objects.bulk_create(
-            [Follow(subscription=subscription, kind=k, value=v) for k, v in follows[:MAX_FOLLOWS]]
-        )
+        following.replace(subscription, follows)
 
 
 def unsubscribe(email: str) -> bool:
@@ -228,7 +172,9 @@ def export_for_user(user) -> list[dict]:
             "confirmed_at": subscription.confirmed_at.isoformat()
             if subscription.confirmed_at
             else None,
-            "follows": [{"kind": f.kind, "value": f.value} for f in subscription.follows.all()],
+            "follows": [
+                {"kind": f.kind, "value": f.value} for f in following.followed(subscription)
+            ],
         }
-        for subscription in user.digest_subscriptions.prefetch_related("follows").order_by("id")
+        for subscription in user.digest_subscriptions.order_by("id")
     ]

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from dailypapers import mail
 from dailypapers.throttles import limits
 
-from . import subscriptions, tokens
+from . import following, subscriptions, tokens
 from .forms import PreferencesForm, SubscribeForm
 from .models import Subscription
 
@@ -68,7 +68,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     except tokens.InvalidToken as error:
         return _invalid_link(request, error)
     if request.method == "GET":
-        labels = [subscriptions.follow_label(kind, value) for kind, value in follows]
+        labels = [following.label(kind, value) for kind, value in follows]
         return render(request, "digests/confirm.html", {"email": email, "labels": labels})
     messages.success(
         request,

@@ -32,8 +32,22 @@ def new_feed_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+class FollowList(models.Model):
+    """Whose follows they are when nobody signed in made them: a digest subscriber by
+    email only (digests.Subscription points here). A reader's follows are theirs."""
+
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"follow list {self.pk}"
+
+
 class Follow(models.Model):
-    """Something a reader follows: its new papers make their feed and digest."""
+    """Something a reader follows: its new papers make their feed and digest.
+
+    It belongs to an account (``user``) or, for a digest subscriber without one,
+    to a ``FollowList``: exactly one of the two.
+    """
 
     class Kind(models.TextChoices):
         AUTHOR = "author", "Author"
@@ -41,7 +55,12 @@ class Follow(models.Model):
         CATEGORY = "category", "arXiv category"
         QUERY = "query", "Saved search"
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    follow_list = models.ForeignKey(
+        FollowList, null=True, blank=True, on_delete=models.CASCADE, related_name="follows"
+    )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     # An author's name as the catalog spells it, an organization's slug, a category
     # (cs.LG) or archive (cs), or a search query.
@@ -51,11 +70,20 @@ class Follow(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["user", "kind", "value"], name="one_follow_per_value")
+            models.UniqueConstraint(fields=["user", "kind", "value"], name="one_follow_per_value"),
+            models.UniqueConstraint(
+                fields=["follow_list", "kind", "value"], name="one_follow_per_value_in_list"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(user__isnull=False, follow_list__isnull=True)
+                | models.Q(user__isnull=True, follow_list__isnull=False),
+                name="follow_has_one_owner",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.user_id} follows {self.kind} {self.value}"
+        owner = self.user_id if self.user_id else f"list {self.follow_list_id}"
+        return f"{owner} follows {self.kind} {self.value}"
 
 
 class Collection(models.Model):

@@ -35,7 +35,7 @@ def mute(user, kind: str, value: object) -> tuple[Mute, bool]:
         raise Invalid(f"One mutes a word or an author; not {str(kind)[:20]!r}.")
     return create_once(
         Mute,
-        user,
+        {"user": user},
         MAX_MUTES,
         f"You have muted {MAX_MUTES} words and authors already; unmute some first.",
         kind=kind,

@@ -13,7 +13,8 @@ from aiosmtpd.controller import Controller
 from django.utils import timezone
 
 from dailypapers.conftest import free_port
-from dailypapers.digests.models import Follow, Subscription
+from dailypapers.digests.models import Subscription
+from dailypapers.library.models import Follow, FollowList
 from dailypapers.papers.models import Author, Authorship, DailyListing, Organization, Paper
 
 # A Friday: daily and weekly digests are both due.
@@ -135,7 +136,14 @@ def subscriber(address: str, follows: list[tuple[str, str]] = (), **fields) -> S
     """An active subscription, covering what the catalog added before the last day."""
     fields.setdefault("confirmed_at", timezone.now() - timedelta(days=2))
     fields.setdefault("covered_until", timezone.now() - timedelta(days=1))
+    if not fields.get("user"):
+        fields["follow_list"] = FollowList.objects.create()
     subscription = Subscription.objects.create(email=address, **fields)
+    owner = (
+        {"user": subscription.user}
+        if subscription.user
+        else {"follow_list": subscription.follow_list}
+    )
     for kind, value in follows:
-        Follow.objects.create(subscription=subscription, kind=kind, value=value)
+        Follow.objects.create(**owner, kind=kind, value=value)
     return subscription

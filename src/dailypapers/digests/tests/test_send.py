@@ -126,7 +126,7 @@ def test_an_empty_digest_is_not_sent(smtp, catalog):
 
 def test_saved_search_lists_new_matches(smtp, catalog):
     sync_keyword_index()
-    subscriber("ada@example.org", [("search", "laundry folding")], paper_count=3)
+    subscriber("ada@example.org", [("query", "laundry folding")], paper_count=3)
     send_due(today=DAY)
     text = smtp.messages[0].part("plain")
     section = text.split("New for “laundry folding”")[1]

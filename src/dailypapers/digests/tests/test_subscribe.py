@@ -12,7 +12,9 @@ from django.urls import reverse
 from dailypapers.community import verification
 from dailypapers.conftest import free_port
 from dailypapers.digests import tokens
-from dailypapers.digests.models import Follow, Subscription
+from dailypapers.digests.following import followed
+from dailypapers.digests.models import Subscription
+from dailypapers.library.models import Follow
 
 from .conftest import subscriber
 
@@ -45,7 +47,7 @@ def test_subscribe_confirm_then_preferences(smtp, catalog):
     response = client.post(confirm)
     subscription = Subscription.objects.get()
     assert subscription.status == Subscription.Status.ACTIVE
-    assert [(f.kind, f.value) for f in subscription.follows.all()] == [("organization", "acme")]
+    assert [(f.kind, f.value) for f in followed(subscription)] == [("organization", "acme")]
     # Confirming leads to the preferences page, which saves.
     preferences = response["Location"]
     assert client.get(preferences).status_code == 200
@@ -63,12 +65,12 @@ def test_subscribe_confirm_then_preferences(smtp, catalog):
     assert response.status_code == 302
     subscription.refresh_from_db()
     assert (subscription.frequency, subscription.paper_count) == ("weekly", 5)
-    assert sorted((f.kind, f.value) for f in subscription.follows.all()) == [
+    assert sorted((f.kind, f.value) for f in followed(subscription)) == [
         ("author", "Grace Hopper"),
         ("category", "cs.LG"),
         ("category", "cs.RO"),
         ("organization", "acme"),
-        ("search", "laundry folding"),
+        ("query", "laundry folding"),
     ]
     assert len(smtp.messages) == 1  # confirming sends nothing more
 
@@ -137,7 +139,7 @@ def test_invalid_addresses_get_a_clear_answer_and_no_mail(smtp, catalog, address
 
 
 def test_follow_values_from_the_box_are_checked(smtp, catalog):
-    for follow in ("organization:nope", "search:anything", "user:admin"):
+    for follow in ("organization:nope", "search:anything", "query:anything", "user:admin"):
         response = Client().post(SUBSCRIBE, {"email": "ada@example.org", "follow": follow})
         assert response.status_code == 400
     assert smtp.messages == []
