@@ -94,7 +94,8 @@ def test_create_a_collection_and_add_a_paper_with_a_note(logged_in, reader, cata
 
 
 def test_add_to_a_new_collection_from_the_form(logged_in, reader, catalog):
-    logged_in.post("/papers/2403.00003/save", {"collection": "", "new_name": "Video"})
+    chosen = create_collection(reader, "Chosen by default")
+    logged_in.post("/papers/2403.00003/save", {"collection": chosen.key, "new_name": "Video"})
     item = CollectionItem.objects.get(collection__owner=reader)
     assert (item.collection.name, item.paper_id) == ("Video", "2403.00003")
 
@@ -135,7 +136,7 @@ def test_other_peoples_private_collections_are_404(client, catalog, reader, othe
 
 def test_import_a_bibtex_file_reports_a_malformed_entry_by_line(logged_in, reader, catalog):
     made = create_collection(reader, "Imported")
-    upload = SimpleUploadedFile("zotero.bib", BIBTEX.encode())
+    upload = SimpleUploadedFile("zotero.bib", BIBTEX.encode("utf-8-sig"))
     answer = logged_in.post(f"/collections/{made.key}/import", {"file": upload})
     html = answer.content.decode()
     assert answer.status_code == 200

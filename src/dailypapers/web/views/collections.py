@@ -144,7 +144,8 @@ def import_papers(request: HttpRequest, key: str) -> HttpResponse:
             context["error"] = f"The file is over {MAX_IMPORT_BYTES // 2**20} MB."
             return render(request, "web/collection_import.html", context, status=400)
         text = (
-            upload.read().decode("utf-8", errors="replace")
+            # utf-8-sig: some reference managers begin their files with a byte-order mark.
+            upload.read().decode("utf-8-sig", errors="replace")
             if upload is not None
             else request.POST.get("text", "")
         )
@@ -187,9 +188,11 @@ def save_paper(request: HttpRequest, arxiv_id: str) -> HttpResponse:
     if request.method != "POST":
         return render(request, template, context)
     try:
+        # A name typed for a new collection wins over the list's choice, which has a default.
+        new_name = request.POST.get("new_name", "")
         key = request.POST.get("collection", "")
-        if not key:
-            key = library.create_collection(request.user, request.POST.get("new_name", "")).key
+        if new_name.strip() or not key:
+            key = library.create_collection(request.user, new_name).key
         placed = library.add_paper(
             request.user,
             key,
