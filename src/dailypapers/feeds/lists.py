@@ -1,7 +1,7 @@
 """The feeds of every list a reader may follow: one PaperFeed subclass per list.
 
 The daily list, trending, new on arXiv (all of it or one category), a search,
-an organization, an author and a user's upvotes, each at ``/feeds/…​.rss`` and
+an organization, an author, a user's upvotes and a public collection, each at ``/feeds/…​.rss`` and
 ``/feeds/…​.atom``. A new feed is a class here, named by the page showing its list.
 """
 
@@ -13,6 +13,8 @@ from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from dailypapers.library.collections import collection_items, readable_collection
+from dailypapers.library.errors import NotFound
 from dailypapers.papers import announcements
 from dailypapers.papers.collections import (
     author_papers,
@@ -142,4 +144,25 @@ class UpvotesFeed(PaperFeed):
             f"/users/{user.username}",
             f"Papers {user.username} upvoted, latest first.",
             [(paper, paper.upvoted_at.date()) for paper in upvoted_papers(user)[:ITEMS]],
+        )
+
+
+class CollectionFeed(PaperFeed):
+    """A public collection, latest added first. A private one is 404 even to its owner:
+    a feed reader has no session, and a feed URL gets shared."""
+
+    route = "feeds/collections/<str:key>"
+    name = "collection"
+
+    def channel(self, request: HttpRequest, key: str) -> Channel:
+        try:
+            shown = readable_collection(None, key)
+        except NotFound as error:
+            raise Http404(str(error)) from None
+        items = collection_items(shown)[:ITEMS]
+        return Channel(
+            f"Collection: {shown.name}",
+            f"/collections/{shown.key}",
+            f"Papers {shown.owner.username} put in the collection “{shown.name}”.",
+            [(item.paper, item.added_at.date()) for item in items],
         )

@@ -7,7 +7,17 @@ with the ``arxiv`` converter (papers/converters.py); the fixed pages under
 
 from django.urls import path
 
-from .views import daily, new_on_arxiv, paper, people, submit
+from .views import (
+    collections,
+    daily,
+    feed_settings,
+    following,
+    marks,
+    new_on_arxiv,
+    paper,
+    people,
+    submit,
+)
 
 urlpatterns = [
     path("", daily.home, name="home"),
@@ -29,4 +39,19 @@ urlpatterns = [
     path("papers/<arxiv:arxiv_id>", paper.paper, name="paper"),
     path("papers/<arxiv:arxiv_id>/upvote", paper.upvote, name="paper-upvote"),
     path("papers/<arxiv:arxiv_id>/fetch", paper.fetch_paper, name="paper-fetch"),
+    # A reader's library (docs/library.md). "For you", the ranked page, will be papers/for-you.
+    path("papers/<arxiv:arxiv_id>/save", collections.save_paper, name="paper-save"),
+    path("papers/<arxiv:arxiv_id>/dismiss", marks.dismiss, name="paper-dismiss"),
+    path("papers/<arxiv:arxiv_id>/read", marks.mark_read, name="paper-read"),
+    path("follows", following.follow, name="follow"),
+    path("follows/<int:follow_id>/delete", following.unfollow, name="unfollow"),
+    path("collections", collections.collections, name="collections"),
+    # Before the collection's page, whose key would take the suffix.
+    path("collections/<str:key>.bib", collections.bibtex, name="collection-bibtex"),
+    path("collections/<str:key>", collections.collection, name="collection"),
+    path("collections/<str:key>/remove", collections.remove_paper, name="collection-remove"),
+    path("collections/<str:key>/import", collections.import_papers, name="collection-import"),
+    path("settings/feed", feed_settings.feed_settings, name="feed-settings"),
+    path("settings/feed/mutes/<int:mute_id>/delete", feed_settings.unmute, name="unmute"),
+    path("settings/feed/token", feed_settings.reset_feed_token, name="feed-token-reset"),
 ]

@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from dailypapers.feeds.paper_feed import FLAVOURS, PaperFeed
+from dailypapers.library.collections import add_paper, create_collection
 from dailypapers.papers.models import Paper
 from dailypapers.papers.records import ListingRecord, OrganizationRecord, PaperRecord
 from dailypapers.papers.services import add_upvote, upsert_listings, upsert_papers
@@ -161,5 +162,22 @@ def test_each_feed_class_answers_under_the_url_names_the_site_has_always_used():
         "organization",
         "author",
         "upvotes",
+        "collection",
     ]
     assert names == {f"feed-{kind}-{flavour}" for kind in kinds for flavour in FLAVOURS}
+
+
+def test_a_public_collection_has_a_feed_a_private_one_is_404(client, catalog):
+    owner = User.objects.get(username="reader")
+    shared = create_collection(owner, f"Reading {HOSTILE}", public=True)
+    add_paper(owner, shared.key, "2403.00002", "a note", client="192.0.2.1/32")
+    hidden = create_collection(owner, "Secret")
+    add_paper(owner, hidden.key, "2403.00001", client="192.0.2.1/32")
+    for flavour in FLAVOURS:
+        _, feed = parse(client, f"/feeds/collections/{shared.key}.{flavour}")
+        assert HOSTILE in feed.feed.title
+        assert [entry.title for entry in feed.entries] == [HOSTILE]
+        assert client.get(f"/feeds/collections/{hidden.key}.{flavour}").status_code == 404
+        client.force_login(owner)  # even its owner: a feed URL is shared, sessions are not
+        assert client.get(f"/feeds/collections/{hidden.key}.{flavour}").status_code == 404
+        client.logout()

@@ -3,9 +3,11 @@
 Each payload, if it ever ran, would call ``window.__xss(n)``, open a dialog, or
 fetch the canary server's ``/n``. Payloads go into titles, abstracts, author
 names, organization names, the submitter's name, user names, comments (Markdown
-and LaTeX) and search queries; the test opens every page that shows them (daily
-list, trending, New on arXiv, paper pages, search, author, organization, user
-profiles, the comment editor, the feeds) and fails if anything ran, or if any
+and LaTeX), search queries, and a reader's library (collection names, notes,
+muted authors; a muted word holds no markup, mutes.py refuses it); the test
+opens every page that shows them (daily list, trending, New on arXiv, paper
+pages, search, author, organization, user profiles, the comment editor,
+collections, the feed settings, the feeds) and fails if anything ran, or if any
 element carries a handler or a script URL the templates did not put there.
 With KaTeX installed, the pages render math, so its path is covered too.
 """
@@ -22,7 +24,9 @@ from playwright.sync_api import Page, expect
 from dailypapers.community.models import Comment
 from dailypapers.community.services import post_comment
 from dailypapers.conftest import canned_http_server
-from dailypapers.papers.models import Paper
+from dailypapers.library.collections import add_paper, create_collection
+from dailypapers.library.mutes import MAX_MUTES, mute
+from dailypapers.papers.models import Author, Paper
 from dailypapers.papers.records import ListingRecord, OrganizationRecord, PaperRecord
 from dailypapers.papers.services import upsert_listings, upsert_papers
 from dailypapers.search.indexing import sync_keyword_index
@@ -267,9 +271,33 @@ def test_no_payload_runs_on_any_page(page: Page, live_server, campaign):
             assert response.status == 200
             visits["comment editor"] += 1
             assert_nothing_injected(page, f"the editor of comment {comment.pk}", dialogs)
+        # A reader's library, as its owner sees it, and public collections as anyone does.
+        collector = get_user_model().objects.create_user("collector", password=None)
+        shelves = []
+        for n, group in enumerate(packed(corpus, width=100)):
+            shelf = create_collection(collector, " ".join(group), public=True)
+            paper_id = papers[n % len(papers)].arxiv_id
+            add_paper(collector, shelf.key, paper_id, "\n".join(group), client="-")
+            shelves.append(shelf)
+        for author in Author.objects.order_by("pk")[:MAX_MUTES]:
+            mute(collector, "author", author.name)
+        mine = ["/collections", "/collections?q=abstract", "/settings/feed"]
+        theirs = [reverse("collection", args=[shelf.key]) for shelf in shelves]
+        sign_in(page, live_server, collector)
+        for path in [*mine, *theirs, reverse("paper-save", args=[papers[0].arxiv_id])]:
+            response = page.goto(path)
+            assert response.status == 200, f"{path}: HTTP {response.status}"
+            visits["library"] += 1
+            assert_nothing_injected(page, path, dialogs)
+        page.context.clear_cookies()
+        for path in theirs:
+            assert page.goto(path).status == 200, path
+            visits["public collection"] += 1
+            assert_nothing_injected(page, path, dialogs)
+        collection_feeds = [f"/feeds/collections/{shelf.key}.atom" for shelf in shelves]
         # Feeds are not pages, but readers render their summaries as HTML (Atom says
         # type="html"; RSS descriptions are HTML by custom): render them as a reader would.
-        for path in FEEDS:
+        for path in [*FEEDS, *collection_feeds]:
             response = page.request.get(path)
             assert response.status == 200, path
             visits["feed"] += 1
@@ -281,8 +309,9 @@ def test_no_payload_runs_on_any_page(page: Page, live_server, campaign):
             expect(page.locator(".katex, .katex-error").first).to_be_attached()
         canary_hits = list(canary.requests)
     campaign.record(
-        f"{len(corpus)} payloads × 8 places (title, abstract, author, organization, "
-        f"submitter, user name, comment, search) on {sum(visits.values())} pages "
+        f"{len(corpus)} payloads × 11 places (title, abstract, author, organization, "
+        f"submitter, user name, comment, search, collection name, note, muted author) "
+        f"on {sum(visits.values())} pages "
         f"({', '.join(f'{n} {place}' for place, n in visits.items())}), "
         f"KaTeX {'rendering' if katex else 'not installed'}",
         f"{len(dialogs) + len(canary_hits)} executed",

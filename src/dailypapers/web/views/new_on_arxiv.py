@@ -13,6 +13,7 @@ from dailypapers.papers import announcements
 from dailypapers.papers.listings import InvalidPeriod, parse_day
 
 from ..page_cache import shared_with_anonymous_readers
+from .following import follow_button
 from .rendering import page_of_cards
 
 
@@ -33,6 +34,7 @@ def new_papers(request: HttpRequest, category: str = "") -> HttpResponse:
         "shown": shown,
         "feed_links": NewInCategoryFeed.links_for(category) if category else NewFeed.links_for(),
         "day": day,
+        "follow_button": follow_button(request, "category", category) if category else None,
     }
     if day is None:
         context |= {

@@ -16,6 +16,7 @@ from dailypapers.papers.collections import (
 from dailypapers.papers.models import Author, Organization
 
 from ..page_cache import shared_with_anonymous_readers
+from .following import follow_button
 from .rendering import PAGE_SIZE, page_number, page_of_cards
 
 # Organizations are one line each: a page holds more of them than of cards.
@@ -54,6 +55,7 @@ def organization(request: HttpRequest, slug: str) -> HttpResponse:
             "organization": org,
             "title": org.name,
             "feed_links": OrganizationFeed.links_for(org.slug),
+            "follow_button": follow_button(request, "organization", org.slug),
         },
     )
 
@@ -65,7 +67,12 @@ def author(request: HttpRequest, name: str) -> HttpResponse:
         request,
         author_papers(person),
         "web/author.html",
-        {"author": person, "title": person.name, "feed_links": AuthorFeed.links_for(person.name)},
+        {
+            "author": person,
+            "title": person.name,
+            "feed_links": AuthorFeed.links_for(person.name),
+            "follow_button": follow_button(request, "author", person.name),
+        },
     )
 
 

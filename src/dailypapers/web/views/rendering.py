@@ -8,6 +8,7 @@ from datetime import date
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from dailypapers.library.models import Mark
 from dailypapers.papers.models import DailyListing, Paper, Upvote
 from dailypapers.throttles import limits
 
@@ -18,23 +19,41 @@ MAX_PAGE = 1000
 
 @dataclass
 class Card:
-    """One entry of a list: the paper, the day it was listed, and the viewer's upvote."""
+    """One entry of a list: the paper, the day it was listed, and the viewer's upvote and
+    marks (read, "not interested")."""
 
     paper: Paper
     listed_on: date | None
     upvoted: bool
+    read: bool = False
+    dismissed: bool = False
+    # The reader's note, on a collection's page.
+    note: str = ""
 
 
 def cards(request: HttpRequest, papers: list[Paper], listed_on: list | None = None) -> list[Card]:
-    upvoted = set()
+    upvoted, marked = set(), set()
     if request.user.is_authenticated and papers:
+        ids = [p.arxiv_id for p in papers]
         upvoted = set(
-            Upvote.objects.filter(
-                user=request.user, paper_id__in=[p.arxiv_id for p in papers]
-            ).values_list("paper_id", flat=True)
+            Upvote.objects.filter(user=request.user, paper_id__in=ids).values_list(
+                "paper_id", flat=True
+            )
+        )
+        marked = set(
+            Mark.objects.filter(user=request.user, paper_id__in=ids).values_list("paper_id", "kind")
         )
     days = listed_on or [getattr(p.daily_listing, "date", None) for p in papers]
-    return [Card(p, day, p.arxiv_id in upvoted) for p, day in zip(papers, days, strict=True)]
+    return [
+        Card(
+            p,
+            day,
+            p.arxiv_id in upvoted,
+            read=(p.arxiv_id, Mark.Kind.READ) in marked,
+            dismissed=(p.arxiv_id, Mark.Kind.DISMISSED) in marked,
+        )
+        for p, day in zip(papers, days, strict=True)
+    ]
 
 
 def page_number(request: HttpRequest) -> int:

@@ -9,6 +9,7 @@ from dailypapers.search.progress import current as embedding_progress
 from dailypapers.search.service import search
 
 from ..forms import SearchForm
+from .following import follow_button
 from .rendering import PAGE_SIZE, page_number, page_of_cards
 
 
@@ -53,6 +54,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
         "embedding_progress": progress if progress and not progress.complete else None,
         "snippets": {hit.paper.arxiv_id: hit.snippet for hit in hits[:PAGE_SIZE]},
         "feed_links": SearchFeed.links_for(q=query),
+        "follow_button": follow_button(request, "query", query.strip()) if query.strip() else None,
         "title": f"Search: {query}" if query else "Search",
     }
     # Search as you type replaces the results region alone.
