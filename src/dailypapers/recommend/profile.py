@@ -11,7 +11,7 @@ from functools import cached_property
 
 import numpy as np
 
-from .words import term_counts
+from .words import document_frequency
 
 
 @dataclass(frozen=True)
@@ -62,9 +62,9 @@ class Profile:
     seen: frozenset[str] = frozenset()
 
     @cached_property
-    def liked_terms(self) -> dict[str, int]:
-        """How many liked papers hold each term."""
-        return dict(term_counts((p.arxiv_id, f"{p.title} {p.abstract}") for p in self.liked))
+    def liked_terms(self) -> tuple[np.ndarray, np.ndarray]:
+        """The liked papers' terms (``words.term_numbers``) and how many papers hold each."""
+        return document_frequency((p.arxiv_id, f"{p.title} {p.abstract}") for p in self.liked)
 
     @cached_property
     def excluded(self) -> frozenset[str]:

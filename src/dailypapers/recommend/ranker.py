@@ -9,7 +9,7 @@ A paper's personal score sums, each signal standardised over the window (mean 0,
 deviation 1) and weighted (``Weights``, tuned on the benchmark, docs/recommend.md):
 
 - words: BM25 of the window's papers against the liked papers' words, each term
-  weighted by the share of liked papers holding it, times its rarity (idf);
+  weighted by the share of liked papers holding it times its rarity (idf) squared;
 - nearest: closeness to the liked papers, a soft maximum over them of the cosine
   (one close saved paper is enough; several close ones count a little more);
 - linear: the reader's linear model on the embeddings (``linear.py``);
@@ -47,15 +47,21 @@ class Weights:
     """How much each signal counts; the defaults are the shipped ranker's."""
 
     words: float = 1.0
-    nearest: float = 0.6
-    linear: float = 0.4
+    nearest: float = 0.8
+    linear: float = 0.6
     follows: float = 0.3
     dismissed: float = 0.3
     recency: float = 0.05
     # Of the soft maximum over liked papers (cosines are within ~0.2 of each other).
     temperature: float = 0.05
 
+    def __post_init__(self):
+        if self.temperature < MIN_TEMPERATURE:
+            raise ValueError(f"the temperature is at least {MIN_TEMPERATURE}")
 
+
+# exp(1 / 0.015) is within float32's range (below 3.4e38), with room for rounding.
+MIN_TEMPERATURE = 0.015
 WEIGHTS = Weights()
 
 ReasonKind = Literal["similar", "follow", "words", "popular", "new"]
@@ -63,13 +69,14 @@ ReasonKind = Literal["similar", "follow", "words", "popular", "new"]
 
 @dataclass(frozen=True)
 class Reason:
-    """Why a paper is in the reader's feed: the strongest of its signals.
+    """Why a paper is in the reader's feed: the strongest of its personal signals.
 
     ``similar``: ``paper`` is the liked paper it is closest to. ``follow``: ``follow``
     is the (kind, value) matched, kind one of category, organization, author, query.
     ``words``: ``words`` weighed most in its score (as written in the paper).
-    ``popular`` and ``new``: nothing personal stood out (a reader without a
-    profile, or a community knob turned up): upvotes, or the newest.
+    ``popular``: the community knob brought it more than personal fit did
+    (``upvotes``). ``new``: nothing personal to say (a reader without liked papers
+    or follows: the window is newest first).
     """
 
     kind: ReasonKind
@@ -207,13 +214,18 @@ class CandidatePool:
         # Not standardised: a follow matched is worth the same in any window.
         parts["follows"] = weights.follows * signals.follows
         personal = np.sum(list(parts.values()), axis=0)
-        popularity = _standardised(np.log1p(self.upvotes.astype(np.float64)), eligible)
-        score = (1 - community) * _standardised(personal, eligible) + community * popularity
+        fit = (1 - community) * _standardised(personal, eligible)
+        popular = community * _standardised(np.log1p(self.upvotes.astype(np.float64)), eligible)
+        score = fit + popular
         rows = np.flatnonzero(eligible)
         # Best score first; equal scores: the more personal, then the newer, first.
         order = rows[np.lexsort((-self.published[rows], -personal[rows], -score[rows]))]
         return [
-            Recommendation(self.ids[row], float(score[row]), self._reason(row, signals, parts))
+            Recommendation(
+                self.ids[row],
+                float(score[row]),
+                self._reason(row, signals, parts, float(fit[row]), float(popular[row])),
+            )
             for row in order[:limit]
         ]
 
@@ -239,14 +251,13 @@ class CandidatePool:
         )
         nearest = linear = dismissed = np.zeros(count)
         if liked and self.embedded.any():
-            # In place: at 500 liked papers and a few thousand candidates, each
-            # temporary would be several megabytes.
-            similarity = self.vectors @ liked_matrix.T
-            top = similarity.max(axis=1)
-            similarity -= top[:, None]
-            similarity *= 1 / temperature
+            # The soft maximum τ·log(mean(exp(cos/τ))), in place (500 liked papers by a
+            # few thousand candidates is megabytes a temporary). Cosines are at most 1 and
+            # τ at least MIN_TEMPERATURE, so exp stays within float32 without
+            # subtracting each row's maximum first, a pass fewer.
+            similarity = self.vectors @ (liked_matrix.T / temperature)
             np.exp(similarity, out=similarity)
-            nearest = top + temperature * np.log(similarity.mean(axis=1))
+            nearest = temperature * np.log(similarity.mean(axis=1))
             direction = self.covariance.direction(
                 liked_matrix, np.ones(len(liked)), dismissed_matrix
             )
@@ -256,9 +267,11 @@ class CandidatePool:
         query = None
         words = np.zeros(count)
         if profile.liked and count:
-            total = len(profile.liked)
-            shares = {term: held / total for term, held in profile.liked_terms.items()}
-            query = self.words.query_vector(shares) * self.words.idf
+            numbers, held = profile.liked_terms
+            shares = held / len(profile.liked)
+            # Rarity counts twice more on top of BM25's own idf: the words that single
+            # out a reader's papers are rare ones (tuned, docs/recommend.md).
+            query = self.words.query(numbers, shares) * self.words.idf**2
             words = self.words.bm25(query)
         return Signals(
             words=words,
@@ -287,24 +300,31 @@ class CandidatePool:
             matched[self.words.contains_all(query)] += FOLLOW_WEIGHTS["query"]
         return matched
 
-    def _reason(self, row: int, signals: "Signals", parts: dict[str, np.ndarray]) -> Reason:
+    def _reason(
+        self, row: int, signals: "Signals", parts: dict[str, np.ndarray], fit: float, popular: float
+    ) -> Reason:
+        """The strongest personal signal of the paper, even a weak one (it is among the
+        reader's best); upvotes when the community knob brought it more than fit did."""
+        if popular > fit and self.upvotes[row]:
+            return Reason("popular", upvotes=int(self.upvotes[row]))
         options = []
-        if signals.liked:
+        if signals.liked and self.embedded[row]:
             options.append((parts["nearest"][row] + parts["linear"][row], "similar"))
         if signals.query is not None:
             options.append((parts["words"][row], "words"))
         if signals.follows[row]:
             options.append((parts["follows"][row], "follow"))
-        strength, kind = max(options, default=(0.0, ""))
-        if strength > 0 and kind == "similar":
-            closest = int(np.argmax(signals.liked_matrix @ self.vectors[row]))
-            return Reason("similar", paper=signals.liked[closest])
-        if strength > 0 and kind == "words" and signals.query is not None:
-            shown = self.words.strongest(row, signals.query, WORDS_SHOWN)
-            return Reason("words", words=tuple(shown))
-        if strength > 0 and kind == "follow":
-            return Reason("follow", follow=self._follow_matched(row, signals.profile))
-        if self.upvotes[row]:
+        for _, kind in sorted(options, reverse=True):
+            if kind == "similar":
+                closest = int(np.argmax(signals.liked_matrix @ self.vectors[row]))
+                return Reason("similar", paper=signals.liked[closest])
+            if kind == "follow":
+                return Reason("follow", follow=self._follow_matched(row, signals.profile))
+            if signals.query is not None and (
+                shown := self.words.strongest(row, signals.query, WORDS_SHOWN)
+            ):
+                return Reason("words", words=tuple(shown))
+        if popular > 0:
             return Reason("popular", upvotes=int(self.upvotes[row]))
         return Reason("new")
 

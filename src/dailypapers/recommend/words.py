@@ -3,12 +3,14 @@
 Terms are the search index's (``search.analysis.topic_analyzer``: lower-cased,
 accents folded, English-stemmed), so "networks" in a saved paper meets "network"
 in a new one, as in search. The analyzer costs ~100 µs a text through Python, and
-a page analyses the reader's 500 liked papers: texts are split on spaces and
-punctuation first (C speed), and each distinct word is analysed once per process.
+a page reads the reader's 500 liked papers: texts are split on spaces and
+punctuation first (C speed), each distinct word is analysed once per process, and
+each paper's terms are kept per process as numbers, so that a reader's profile is
+one ``bincount`` and not a count of strings.
 """
 
 import string
-from collections import Counter
+import threading
 from collections.abc import Iterable, Sequence
 from itertools import chain
 
@@ -22,8 +24,8 @@ B = 0.75
 _SEPARATORS = str.maketrans({c: " " for c in string.punctuation})
 # Distinct words kept analysed; English papers use far fewer, the bound stops a flood.
 WORDS_KEPT = 500_000
-# Papers whose set of terms is kept: a reader's next page, and other readers who liked
-# the same papers (a digest run ranks thousands of readers), skip the analysis.
+# Papers whose terms are kept: a reader's next page, and other readers who liked the
+# same papers (a digest run ranks thousands of readers), skip the analysis.
 PAPERS_KEPT = 200_000
 
 
@@ -38,7 +40,23 @@ class _Analysed(dict):
         return found
 
 
+class _Numbered(dict):
+    """Every term the process met, numbered from 0 in order of arrival; never renumbered
+    (windows keep the numbers), so it grows with the distinct terms of the papers the
+    process ranked or read: a few hundred thousand."""
+
+    def __init__(self):
+        super().__init__()
+        self.lock = threading.Lock()
+
+    def __missing__(self, term: str) -> int:
+        with self.lock:
+            return self.setdefault(term, len(self))
+
+
 _analysed = _Analysed()
+_numbers = _Numbered()
+_paper_terms: dict[tuple[str, int], np.ndarray] = {}
 
 
 def _words(text: str) -> list[str]:
@@ -50,34 +68,41 @@ def terms(text: str) -> list[str]:
     return list(chain.from_iterable(map(_analysed.__getitem__, _words(text))))
 
 
-def _term_set(text: str) -> frozenset[str]:
-    return frozenset(chain.from_iterable(map(_analysed.__getitem__, set(_words(text)))))
+def term_numbers(terms: Iterable[str]) -> np.ndarray:
+    """The process's number of each term (``TermIndex`` columns are these numbers)."""
+    return np.fromiter(map(_numbers.__getitem__, terms), dtype=np.int64)
 
 
-_term_sets: dict[tuple[str, int], frozenset[str]] = {}
-
-
-def paper_terms(arxiv_id: str, text: str) -> frozenset[str]:
-    """The distinct terms of a paper's text, kept per process by id and text."""
+def paper_terms(arxiv_id: str, text: str) -> np.ndarray:
+    """The numbers of a paper's distinct terms, kept per process by paper and text."""
     key = (arxiv_id, hash(text))
-    found = _term_sets.get(key)
+    found = _paper_terms.get(key)
     if found is None:
-        if len(_term_sets) >= PAPERS_KEPT:
-            _term_sets.clear()
-        found = _term_sets[key] = _term_set(text)
+        if len(_paper_terms) >= PAPERS_KEPT:
+            _paper_terms.clear()
+        distinct = set(chain.from_iterable(map(_analysed.__getitem__, set(_words(text)))))
+        found = _paper_terms[key] = term_numbers(distinct)
     return found
 
 
-def term_counts(papers: Iterable[tuple[str, str]]) -> Counter[str]:
-    """How many of the papers, (arxiv id, text) pairs, hold each term (document frequency)."""
-    counts: Counter[str] = Counter()
-    for arxiv_id, text in papers:
-        counts.update(paper_terms(arxiv_id, text))
-    return counts
+def forget_paper_terms() -> None:
+    """Analyse every paper again when next asked (to time a reader's first page)."""
+    _paper_terms.clear()
+
+
+def document_frequency(papers: Iterable[tuple[str, str]]) -> tuple[np.ndarray, np.ndarray]:
+    """The terms of the papers, (arxiv id, text) pairs, and how many papers hold each."""
+    held = [paper_terms(arxiv_id, text) for arxiv_id, text in papers]
+    if not held:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    counts = np.bincount(np.concatenate(held))
+    numbers = np.flatnonzero(counts)
+    return numbers, counts[numbers]
 
 
 class TermIndex:
-    """The candidates' terms, as a sparse matrix of BM25 weights (one row a candidate).
+    """The candidates' terms, as a sparse matrix of BM25 weights (one row a candidate,
+    one column a term number).
 
     Built once per window and shared by every profile ranked against it: scoring a
     profile is then one gather and one segmented sum over the window's terms.
@@ -85,30 +110,28 @@ class TermIndex:
 
     def __init__(self, texts: Sequence[str]):
         self.texts = list(texts)
-        vocabulary: dict[str, int] = {}
-        rows: list[Counter[int]] = []
-        lengths = []
+        rows = []
         # Each candidate's terms in order, space-separated and padded, for phrase tests.
         self.sequences: list[str] = []
         for text in self.texts:
             sequence = terms(text)
             self.sequences.append(f" {' '.join(sequence)} ")
-            lengths.append(len(sequence))
-            rows.append(Counter([vocabulary.setdefault(t, len(vocabulary)) for t in sequence]))
-        self.vocabulary = vocabulary
-        self.terms = list(vocabulary)
+            rows.append(term_numbers(sequence))
         count = len(self.texts)
+        # Terms numbered after the window was built are not in it.
+        self.columns = len(_numbers)
+        distinct = [np.unique(row, return_counts=True) for row in rows]
         self.indptr = np.zeros(count + 1, dtype=np.int64)
-        self.indptr[1:] = np.cumsum([len(r) for r in rows])
-        entries = int(self.indptr[-1])
-        self.indices = np.fromiter(chain.from_iterable(rows), dtype=np.int64, count=entries)
-        frequencies = np.fromiter(
-            chain.from_iterable(r.values() for r in rows), dtype=np.float32, count=entries
+        self.indptr[1:] = np.cumsum([len(numbers) for numbers, _ in distinct])
+        self.indices = np.concatenate([numbers for numbers, _ in distinct] or [np.zeros(0, int)])
+        frequencies = np.concatenate([counts for _, counts in distinct] or [np.zeros(0)]).astype(
+            np.float32
         )
-        document_frequency = np.bincount(self.indices, minlength=len(vocabulary))
-        self.idf = np.log1p((count - document_frequency + 0.5) / (document_frequency + 0.5))
-        self.idf = self.idf.astype(np.float32)
-        length = np.array(lengths, dtype=np.float32)
+        document_frequency = np.bincount(self.indices, minlength=self.columns)
+        # Terms absent from the window get no weight (their idf would be the highest).
+        idf = np.log1p((count - document_frequency + 0.5) / (document_frequency + 0.5))
+        self.idf = np.where(document_frequency > 0, idf, 0).astype(np.float32)
+        length = np.array([len(row) for row in rows], dtype=np.float32)
         average = float(length.mean()) if count and length.mean() else 1.0
         entry_length = np.repeat(length, np.diff(self.indptr))
         # idf times the saturated term frequency: each (candidate, term)'s BM25 score.
@@ -122,17 +145,24 @@ class TermIndex:
     def __len__(self) -> int:
         return len(self.texts)
 
-    def query_vector(self, weighted: dict[str, float]) -> np.ndarray:
-        """A query's weight per term of the window; terms the window lacks drop out."""
-        query = np.zeros(len(self.vocabulary), dtype=np.float32)
-        for term, weight in weighted.items():
-            if (column := self.vocabulary.get(term)) is not None:
-                query[column] = weight
+    def query(self, numbers: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """A query over the window's columns: ``weights[i]`` for term ``numbers[i]``."""
+        query = np.zeros(self.columns, dtype=np.float32)
+        inside = numbers < self.columns
+        query[numbers[inside]] = weights[inside]
         return query
 
     def bm25(self, query: np.ndarray) -> np.ndarray:
-        """Each candidate's BM25 score for ``query`` (from ``query_vector``)."""
-        return _row_sums(query[self.indices] * self.weights, self.indptr)
+        """Each candidate's BM25 score for ``query`` (from ``query``)."""
+        if not len(self):
+            return np.zeros(0)
+        # One slot more: a last row without terms starts past the end.
+        contributions = np.zeros(len(self.indices) + 1, dtype=np.float32)
+        np.multiply(query[self.indices], self.weights, out=contributions[:-1])
+        # np.add.reduceat misreads empty rows (it takes the next row's first value).
+        sums = np.add.reduceat(contributions, self.indptr[:-1])
+        sums[self.indptr[:-1] == self.indptr[1:]] = 0
+        return sums.astype(np.float64)
 
     def strongest(self, row: int, query: np.ndarray, count: int) -> list[str]:
         """The words of candidate ``row`` that weigh most in its score for ``query``,
@@ -140,15 +170,15 @@ class TermIndex:
         start, end = self.indptr[row], self.indptr[row + 1]
         contributions = query[self.indices[start:end]] * self.weights[start:end]
         best = [i for i in np.argsort(-contributions)[:count] if contributions[i] > 0]
-        wanted = [self.terms[self.indices[start + i]] for i in best]
-        written: dict[str, str] = {}
+        wanted = [int(self.indices[start + i]) for i in best]
+        written: dict[int, str] = {}
         for word in _words(self.texts[row]):
             for term in _analysed[word]:
-                if term in wanted:
-                    written.setdefault(term, word)
+                if (number := _numbers[term]) in wanted:
+                    written.setdefault(number, word)
             if len(written) == len(wanted):
                 break
-        return [written[term] for term in wanted]
+        return [written[number] for number in wanted]
 
     def contains(self, phrase: str) -> np.ndarray:
         """Which candidates hold the phrase's terms in a row (a single word: anywhere)."""
@@ -166,9 +196,3 @@ class TermIndex:
         return np.fromiter(
             (all(n in s for n in needles) for s in self.sequences), dtype=bool, count=len(self)
         )
-
-
-def _row_sums(values: np.ndarray, indptr: np.ndarray) -> np.ndarray:
-    # np.add.reduceat misreads empty rows (it returns the next value): sum by cumsum.
-    totals = np.concatenate([[0.0], np.cumsum(values, dtype=np.float64)])
-    return totals[indptr[1:]] - totals[indptr[:-1]]
