@@ -58,6 +58,7 @@ PROFILE_CAP = 500
 DISMISSED = 10
 FOLLOWED_CATEGORIES = 2
 SPEED_RUNS = 200
+RECENT_LIKED = 100
 console = Console()
 
 
@@ -240,6 +241,8 @@ def variants(
         found[f"  community knob at {knob}"] = ids(
             pool.ranked(signals, eligible, limit=TOP, community=knob)
         )
+    recent = replace(full, liked=liked[-RECENT_LIKED:])
+    found[f"  the {RECENT_LIKED} latest liked papers only"] = ids(pool.rank(recent, limit=TOP))
     found[COLD_FOLLOWS] = ids(pool.rank(Profile(follows=follows), limit=TOP))
     found[COLD_FEW] = ids(pool.rank(Profile(liked=liked[-3:], follows=follows), limit=TOP))
     return found

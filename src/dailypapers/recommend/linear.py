@@ -27,23 +27,24 @@ DISMISSED_WEIGHT = 20.0
 
 
 class WindowCovariance:
-    """What every reader's model needs from the window: its mean and inverse covariance."""
+    """What every reader's model needs from the window: its mean and inverse covariance.
+
+    ``vectors``: the embedded papers of the window, at least one.
+    """
 
     def __init__(self, vectors: np.ndarray):
-        self.mean = vectors.mean(axis=0) if len(vectors) else np.zeros(vectors.shape[1])
+        self.mean = vectors.mean(axis=0)
         centred = (vectors - self.mean).astype(np.float64)
         covariance = centred.T @ centred / max(len(vectors) - 1, 1)
         dim = vectors.shape[1]
-        # An unembedded window varies nowhere: any scale will do.
+        # A window of one paper varies nowhere: any scale will do.
         target = (np.trace(covariance) / dim or 1.0) * np.eye(dim)
         self.precision = np.linalg.inv((1 - SHRINKAGE) * covariance + SHRINKAGE * target)
         self.size = len(vectors)
 
-    def direction(
-        self, liked: np.ndarray, liked_weights: np.ndarray, dismissed: np.ndarray
-    ) -> np.ndarray:
+    def direction(self, liked: np.ndarray, dismissed: np.ndarray) -> np.ndarray:
         """The reader's weights over embedding dimensions; score a paper by ``vector @ w``."""
-        positive = liked_weights @ liked / liked_weights.sum()
+        positive = liked.mean(axis=0)
         negative = self.mean
         if len(dismissed):
             share = DISMISSED_WEIGHT * len(dismissed)

@@ -40,6 +40,8 @@ DEFAULT_LIMIT = 50
 # all-MiniLM-L6-v2's, for a window where no paper is embedded yet.
 EMBEDDING_DIM = 384
 WORDS_SHOWN = 3
+# exp(1 / 0.015) is within float32's range (below 3.4e38), with room for rounding.
+MIN_TEMPERATURE = 0.015
 
 
 @dataclass(frozen=True)
@@ -60,8 +62,6 @@ class Weights:
             raise ValueError(f"the temperature is at least {MIN_TEMPERATURE}")
 
 
-# exp(1 / 0.015) is within float32's range (below 3.4e38), with room for rounding.
-MIN_TEMPERATURE = 0.015
 WEIGHTS = Weights()
 
 ReasonKind = Literal["similar", "follow", "words", "popular", "new"]
@@ -172,9 +172,9 @@ class CandidatePool:
 
     @property
     def covariance(self) -> WindowCovariance:
-        """The window's mean and inverse covariance, computed on first use."""
+        """The embedded papers' mean and inverse covariance, computed on first use."""
         if self._covariance is None:
-            self._covariance = WindowCovariance(self.vectors)
+            self._covariance = WindowCovariance(self.vectors[self.embedded])
         return self._covariance
 
     def rank(
@@ -258,10 +258,7 @@ class CandidatePool:
             similarity = self.vectors @ (liked_matrix.T / temperature)
             np.exp(similarity, out=similarity)
             nearest = temperature * np.log(similarity.mean(axis=1))
-            direction = self.covariance.direction(
-                liked_matrix, np.ones(len(liked)), dismissed_matrix
-            )
-            linear = self.vectors @ direction
+            linear = self.vectors @ self.covariance.direction(liked_matrix, dismissed_matrix)
         if len(dismissed_matrix) and self.embedded.any():
             dismissed = (self.vectors @ dismissed_matrix.T).max(axis=1)
         query = None
