@@ -136,7 +136,8 @@ class CandidatePool:
         count = len(self.candidates)
         embedded = (c.vector for c in self.candidates if c.vector is not None)
         dim = len(next(embedded, np.empty(EMBEDDING_DIM)))
-        # A paper not embedded yet has a zero vector: close to nothing, ranked by the rest.
+        # A paper not embedded yet has a zero vector, and the embeddings' signals leave it
+        # in the middle (``_neutral_unless_embedded``): its words and follows rank it.
         self.vectors = np.zeros((count, dim), dtype=np.float32)
         self.embedded = np.zeros(count, dtype=bool)
         for row, candidate in enumerate(self.candidates):
@@ -261,6 +262,9 @@ class CandidatePool:
             linear = self.vectors @ self.covariance.direction(liked_matrix, dismissed_matrix)
         if len(dismissed_matrix) and self.embedded.any():
             dismissed = (self.vectors @ dismissed_matrix.T).max(axis=1)
+        nearest, linear, dismissed = (
+            self._neutral_unless_embedded(v) for v in (nearest, linear, dismissed)
+        )
         query = None
         words = np.zeros(count)
         if profile.liked and count:
@@ -282,6 +286,14 @@ class CandidatePool:
             liked_matrix=liked_matrix,
             profile=profile,
         )
+
+    def _neutral_unless_embedded(self, values: np.ndarray) -> np.ndarray:
+        """A paper not embedded yet neither near nor far: the window's average."""
+        if self.embedded.all() or not self.embedded.any():
+            return values
+        values = values.copy()
+        values[~self.embedded] = values[self.embedded].mean()
+        return values
 
     def _follows(self, profile: Profile) -> np.ndarray:
         matched = np.zeros(len(self))

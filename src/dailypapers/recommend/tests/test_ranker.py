@@ -296,7 +296,8 @@ def test_one_pool_ranks_many_readers_each_their_own(window, rng):
 def test_papers_not_embedded_yet_are_still_ranked_by_their_words(window, rng):
     pending = paper("proteins", 70, rng, vector=None, title="Protein folding, pending")
 
-    ranked = rank(Profile(liked=[liked("proteins", 0, rng)]), [*window, pending], limit=11)
+    # Numbered 99: no paper of the window shares the liked paper's number, a rare word.
+    ranked = rank(Profile(liked=[liked("proteins", 99, rng)]), [*window, pending], limit=11)
 
     assert pending.arxiv_id in {r.arxiv_id for r in ranked}
     assert set(topics_of(ranked, [*window, pending])) == {"proteins"}
