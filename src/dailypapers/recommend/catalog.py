@@ -3,8 +3,9 @@
 The one module of ``recommend`` that reads the database. Preparing a window for
 ranking (``CandidatePool``: its papers' words analysed, its covariance) takes ~0.3 ms
 a paper, so each process keeps the pools it made and prepares one again only when
-a paper or an embedding of the window changed, or after ``POOL_SECONDS``: upvotes,
-which the community knob reads, change without touching a paper's row.
+a paper or an embedding of the window changed (looked at every ``CHECK_SECONDS``),
+or after ``POOL_SECONDS``: upvotes, which the community knob reads, change without
+touching a paper's row.
 """
 
 import threading
@@ -18,7 +19,6 @@ from django.db.models import Count, Max
 
 from dailypapers.papers.models import Authorship, Paper
 from dailypapers.search.backends import embedding_model_name
-from dailypapers.search.models import PaperEmbedding
 
 from .profile import Candidate, ProfilePaper
 from .ranker import CandidatePool
@@ -28,6 +28,9 @@ WINDOW_DAYS = 7
 # Longer windows are refused: a year of papers would take seconds and memory to prepare.
 MAX_WINDOW_DAYS = 31
 POOL_SECONDS = 300
+# A kept pool is checked against the database at most this often (the check is a few
+# milliseconds of a page's fifty): a new paper or embedding shows within seconds.
+CHECK_SECONDS = 5.0
 POOLS_KEPT = 4
 
 
@@ -42,12 +45,9 @@ def default_window(days: int = WINDOW_DAYS, today: date | None = None) -> tuple[
     return (newest - timedelta(days=days - 1), newest) if newest else None
 
 
-def _vectors(arxiv_ids: Iterable[str]) -> dict[str, np.ndarray]:
-    rows = PaperEmbedding.objects.filter(model=embedding_model_name(), paper_id__in=arxiv_ids)
-    return {
-        pid: np.frombuffer(blob, dtype="<f4")
-        for pid, blob in rows.values_list("paper_id", "vector")
-    }
+def _vector(blob: bytes | None, model: str | None, current: str) -> np.ndarray | None:
+    # A vector of another model is being redone: the paper counts as not embedded yet.
+    return np.frombuffer(blob, dtype="<f4") if blob is not None and model == current else None
 
 
 def _window_papers(since: date, until: date):
@@ -56,6 +56,7 @@ def _window_papers(since: date, until: date):
 
 def candidates(since: date, until: date) -> list[Candidate]:
     """The visible papers first published from ``since`` to ``until`` (both included)."""
+    current = embedding_model_name()
     papers = list(
         _window_papers(since, until)
         .order_by("published", "arxiv_id")
@@ -67,12 +68,14 @@ def candidates(since: date, until: date) -> list[Candidate]:
             "organization__name",
             "published",
             "upvotes",
+            "embedding__vector",
+            "embedding__model",
         )
     )
-    ids = [row[0] for row in papers]
-    vectors = _vectors(ids)
     authors: dict[str, list[str]] = defaultdict(list)
-    authorships = Authorship.objects.filter(paper_id__in=ids).order_by("paper_id", "position")
+    authorships = Authorship.objects.filter(paper__in=_window_papers(since, until)).order_by(
+        "paper_id", "position"
+    )
     for paper_id, name in authorships.values_list("paper_id", "author__name"):
         authors[paper_id].append(name)
     return [
@@ -80,14 +83,24 @@ def candidates(since: date, until: date) -> list[Candidate]:
             arxiv_id,
             title,
             abstract,
-            vectors.get(arxiv_id),
+            _vector(blob, model, current),
             categories=categories.split(),
             authors=authors[arxiv_id],
             organization=organization or "",
             published=published,
             upvotes=upvotes,
         )
-        for arxiv_id, title, abstract, categories, organization, published, upvotes in papers
+        for (
+            arxiv_id,
+            title,
+            abstract,
+            categories,
+            organization,
+            published,
+            upvotes,
+            blob,
+            model,
+        ) in papers
     ]
 
 
@@ -95,25 +108,20 @@ def profile_papers(arxiv_ids: Iterable[str]) -> list[ProfilePaper]:
     """The papers of a reader's upvotes, saves or dismissals, in the order given; ids the
     catalog lacks are left out."""
     wanted = list(dict.fromkeys(arxiv_ids))
+    current = embedding_model_name()
     found = {
-        arxiv_id: (title, abstract)
-        for arxiv_id, title, abstract in Paper.objects.filter(arxiv_id__in=wanted).values_list(
-            "arxiv_id", "title", "abstract"
-        )
+        arxiv_id: ProfilePaper(arxiv_id, title, abstract, _vector(blob, model, current))
+        for arxiv_id, title, abstract, blob, model in Paper.objects.filter(
+            arxiv_id__in=wanted
+        ).values_list("arxiv_id", "title", "abstract", "embedding__vector", "embedding__model")
     }
-    vectors = _vectors(found)
-    return [
-        ProfilePaper(arxiv_id, *found[arxiv_id], vectors.get(arxiv_id))
-        for arxiv_id in wanted
-        if arxiv_id in found
-    ]
+    return [found[arxiv_id] for arxiv_id in wanted if arxiv_id in found]
 
 
 class _Pools:
     def __init__(self):
-        self.kept: OrderedDict[tuple[date, date], tuple[tuple, float, CandidatePool]] = (
-            OrderedDict()
-        )
+        # (since, until) -> [state, prepared at, checked at, pool]
+        self.kept: OrderedDict[tuple[date, date], list] = OrderedDict()
         self.lock = threading.Lock()
 
     def get(self, since: date, until: date) -> CandidatePool:
@@ -121,14 +129,20 @@ class _Pools:
             raise ValueError(f"the window ends ({until}) before it starts ({since})")
         if (until - since).days + 1 > MAX_WINDOW_DAYS:
             raise ValueError(f"a window is at most {MAX_WINDOW_DAYS} days long")
-        state = self._state(since, until)
         with self.lock:
+            now = time.monotonic()
             kept = self.kept.get((since, until))
-            if kept and kept[0] == state and time.monotonic() - kept[1] < POOL_SECONDS:
-                self.kept.move_to_end((since, until))
-                return kept[2]
+            if kept and now - kept[1] < POOL_SECONDS:
+                if now - kept[2] < CHECK_SECONDS:
+                    self.kept.move_to_end((since, until))
+                    return kept[3]
+                if self._state(since, until) == kept[0]:
+                    kept[2] = now
+                    self.kept.move_to_end((since, until))
+                    return kept[3]
+            state = self._state(since, until)
             pool = CandidatePool(candidates(since, until))
-            self.kept[(since, until)] = (state, time.monotonic(), pool)
+            self.kept[(since, until)] = [state, now, now, pool]
             while len(self.kept) > POOLS_KEPT:
                 self.kept.popitem(last=False)
             return pool

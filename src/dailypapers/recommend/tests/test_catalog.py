@@ -95,7 +95,8 @@ def test_a_readers_papers_keep_their_order_and_unknown_ids_are_left_out():
     assert np.array_equal(papers[1].vector, vector(260600001))
 
 
-def test_a_pool_is_kept_until_a_paper_of_its_window_changes():
+def test_a_pool_is_kept_until_a_paper_of_its_window_changes(monkeypatch):
+    monkeypatch.setattr(catalog, "CHECK_SECONDS", 0)
     store("2606.00001", date(2026, 6, 1))
     window = (date(2026, 6, 1), date(2026, 6, 7))
 
@@ -107,6 +108,26 @@ def test_a_pool_is_kept_until_a_paper_of_its_window_changes():
 
     assert second is not first
     assert second.ids == ["2606.00001", "2606.00002"]
+
+
+def test_a_kept_pool_is_not_checked_again_for_a_few_seconds(django_assert_num_queries):
+    store("2606.00001", date(2026, 6, 1))
+    window = (date(2026, 6, 1), date(2026, 6, 7))
+    first = catalog.pool(*window)
+
+    with django_assert_num_queries(0):
+        assert catalog.pool(*window) is first
+
+
+def test_an_embedding_of_another_model_counts_as_not_embedded_yet():
+    store("2606.00001", date(2026, 6, 1))
+    PaperEmbedding.objects.filter(paper_id="2606.00001").update(model="an older model")
+
+    (candidate,) = catalog.candidates(date(2026, 6, 1), date(2026, 6, 7))
+    (liked,) = catalog.profile_papers(["2606.00001"])
+
+    assert candidate.vector is None
+    assert liked.vector is None
 
 
 def test_a_pool_ranks_the_catalogs_papers_for_a_reader():
