@@ -59,7 +59,6 @@ DISMISSED = 10
 FOLLOWED_CATEGORIES = 2
 SPEED_RUNS = 200
 SPEED_DAYS = 7
-RECENT_LIKED = 100
 console = Console()
 
 
@@ -242,8 +241,6 @@ def variants(
         found[f"  community knob at {knob}"] = ids(
             pool.ranked(signals, eligible, limit=TOP, community=knob)
         )
-    recent = replace(full, liked=liked[-RECENT_LIKED:])
-    found[f"  the {RECENT_LIKED} latest liked papers only"] = ids(pool.rank(recent, limit=TOP))
     found[COLD_FOLLOWS] = ids(pool.rank(Profile(follows=follows), limit=TOP))
     found[COLD_FEW] = ids(pool.rank(Profile(liked=liked[-3:], follows=follows), limit=TOP))
     return found
@@ -411,13 +408,15 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=harness.SHARED)
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--no-speed", action="store_true")
+    parser.add_argument("--no-quality", action="store_true", help="the speed figures alone")
     args = parser.parse_args()
     corpus = load(args.data, args.rows)
-    results = {
-        cutoff: evaluate(corpus, cutoff, args.users, args.min_papers, args.seed)
-        for cutoff in args.cutoffs
-    }
-    report(results)
+    if not args.no_quality:
+        results = {
+            cutoff: evaluate(corpus, cutoff, args.users, args.min_papers, args.seed)
+            for cutoff in args.cutoffs
+        }
+        report(results)
     if not args.no_speed:
         speed(corpus)
         speed_through_catalog(corpus)

@@ -54,8 +54,19 @@ class _Numbered(dict):
             return self.setdefault(term, len(self))
 
 
+class _WordNumbers(dict):
+    """A word's term numbers: what a paper's terms are counted with."""
+
+    def __missing__(self, word: str) -> tuple[int, ...]:
+        if len(self) >= WORDS_KEPT:
+            self.clear()
+        found = self[word] = tuple(map(_numbers.__getitem__, _analysed[word]))
+        return found
+
+
 _analysed = _Analysed()
 _numbers = _Numbered()
+_word_numbers = _WordNumbers()
 _paper_terms: dict[tuple[str, int], np.ndarray] = {}
 
 
@@ -80,8 +91,8 @@ def paper_terms(arxiv_id: str, text: str) -> np.ndarray:
     if found is None:
         if len(_paper_terms) >= PAPERS_KEPT:
             _paper_terms.clear()
-        distinct = set(chain.from_iterable(map(_analysed.__getitem__, set(_words(text)))))
-        found = _paper_terms[key] = term_numbers(distinct)
+        distinct = set(chain.from_iterable(map(_word_numbers.__getitem__, set(_words(text)))))
+        found = _paper_terms[key] = np.fromiter(distinct, dtype=np.int64, count=len(distinct))
     return found
 
 
