@@ -1,6 +1,7 @@
 """Recommendations ("For you", issue 13): authors as readers, their next papers as what they want.
 
-    .venv/bin/python bench/recommend.py [--cutoffs 2025-11-01 2026-02-01] [--users 1000]
+    .venv/bin/python bench/recommend.py [--rows 100000] [--cutoffs 2025-11-01 2026-02-01]
+        [--users 1000] [--no-quality | --no-speed]
 
 There is no public click log, so each author with at least ``--min-papers`` (8)
 papers before a cut-off date in ../shared/data/arxiv-cs.jsonl.gz is a reader: the
@@ -80,8 +81,8 @@ def paper_vectors(texts: list[str]) -> np.ndarray:
     found = cache.get(name, hashes)
     missing = [i for i, h in enumerate(hashes) if h not in found]
     if missing:
-        embedder = MiniLMEmbedder(Path(tempfile.mkdtemp(prefix="dailypapers-bench-model-")))
-        embedder.cache = cache
+        model_dir = Path(tempfile.mkdtemp(prefix="dailypapers-bench-model-"))
+        embedder = MiniLMEmbedder(model_dir, cache=cache)
         with Progress(*Progress.get_default_columns(), TimeElapsedColumn()) as progress:
             task = progress.add_task("embedding papers missing from the cache", total=len(missing))
             for start in range(0, len(missing), 2000):
