@@ -3,8 +3,7 @@ its vectors, in this process and in pgvector, and never mixes them with another'
 
 import json
 import os
-import subprocess
-import sys
+from functools import partial
 from io import StringIO
 
 import numpy as np
@@ -19,7 +18,7 @@ from dailypapers.search.service import search
 
 from .conftest import CORPUS
 from .hashing_embedder import HashingEmbedder, SmallHashingEmbedder
-from .test_vector_engines import rows
+from .test_vector_engines import rows, run_dailypapers
 
 HASHING = "dailypapers.search.tests.hashing_embedder.HashingEmbedder"
 SMALL_HASHING = "dailypapers.search.tests.hashing_embedder.SmallHashingEmbedder"
@@ -92,16 +91,7 @@ def test_pgvector_holds_the_vectors_of_the_embedder_the_setting_names(
         "DAILYPAPERS_EMBEDDER": HASHING,
     }
 
-    def run(*args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "dailypapers", *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert done.returncode == 0, done.stderr
-        return done.stdout
+    run = partial(run_dailypapers, env)
 
     def vector_table() -> tuple[str, int, int]:
         """The model search_vector is made for, its dimension, and its rows."""

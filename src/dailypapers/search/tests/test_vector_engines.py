@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 from datetime import date
+from functools import partial
 
 import psycopg
 import pytest
@@ -39,6 +40,19 @@ def rows(papers: list[tuple]) -> list[dict]:
     ]
 
 
+def run_dailypapers(env: dict[str, str], *args: str) -> str:
+    """``dailypapers ARGS`` in a subprocess with ``env``; its output, once it succeeded."""
+    done = subprocess.run(
+        [sys.executable, "-m", "dailypapers", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
 def test_pgvector_hnsw_serves_semantic_search(pgvector_database, tmp_path, write_jsonl, settings):
     papers = write_jsonl("corpus.jsonl", rows(CORPUS))
     env = {
@@ -49,16 +63,7 @@ def test_pgvector_hnsw_serves_semantic_search(pgvector_database, tmp_path, write
         "DAILYPAPERS_MODEL_DIR": str(settings.MODEL_DIR),
     }
 
-    def run(*args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "dailypapers", *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert done.returncode == 0, done.stderr
-        return done.stdout
+    run = partial(run_dailypapers, env)
 
     run("migrate", "-v0")
     run("import", str(papers))
