@@ -1,6 +1,7 @@
 """Email digests: compose and send 10,000 digests over the 100k corpus to a local SMTP sink.
 
-    .venv/bin/python bench/digest.py [--data /tmp/dpbench] [--subscribers 10000] [--workers 2]
+    .venv/bin/python bench/digest.py [--data /tmp/dpbench] [--subscribers 10000]
+        [--accounts 1.0] [--workers 2]
 
 Reads a data dir where `dailypapers import` (arxiv-cs + hf-daily) and `index`
 ran: its SQLite catalog and keyword index are copied to a temporary dir first
@@ -8,7 +9,10 @@ ran: its SQLite catalog and keyword index are copied to a temporary dir first
 paper's ``added_at`` is set to the day after its publication, as a daily
 harvest would have it; the digest day is the newest listed weekday. Subscribers
 get seeded random preferences: daily (80 %) or weekly, 3 to 20 papers, 0-3
-categories, 0-2 authors, 0-2 saved searches. The SMTP sink is aiosmtpd in a
+categories, 0-2 authors, 0-2 saved searches. A share ``--accounts`` of them
+(all, by default) are accounts: their follows are the account's, and their
+digest ends with a "For you" section ranked from the account's upvotes, 10 to
+500 papers of the 90 days before (Pareto-distributed: median 20). The SMTP sink is aiosmtpd in a
 process of its own, so it does not share the sender's interpreter.
 
 The send runs with ``--workers`` processes (default: one per core). Two
@@ -21,13 +25,14 @@ import argparse
 import os
 import random
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
+
+import harness
 
 SINK = """
 import sys
@@ -84,16 +89,6 @@ QUERIES = [
 ]
 
 
-def copy_data(source: Path, target: Path) -> None:
-    """A consistent copy of the catalog (the source may be in use) and its keyword index."""
-    src = sqlite3.connect(f"file:{source / 'dailypapers.sqlite3'}?mode=ro", uri=True)
-    dst = sqlite3.connect(target / "dailypapers.sqlite3")
-    src.backup(dst)
-    src.close()
-    dst.close()
-    shutil.copytree(source / "index" / "keyword", target / "index" / "keyword")
-
-
 def start_sink() -> tuple[subprocess.Popen, int]:
     from dailypapers.digests.tests.conftest import free_port
 
@@ -114,13 +109,16 @@ def stop_sink(sink: subprocess.Popen) -> tuple[int, int]:
     return int(messages), int(octets)
 
 
-def prepare(subscribers: int, seed: int = 6):
-    """Digest day, cutoff, and the subscribers with their follows."""
+def prepare(subscribers: int, accounts: float, seed: int = 6):
+    """Digest day, cutoff, and the subscribers with their follows; a share ``accounts``
+    of them are accounts, with upvotes that their "For you" section learns from."""
+    from django.contrib.auth.models import User
     from django.db import connection
     from django.utils import timezone
 
     from dailypapers.digests.models import Subscription
     from dailypapers.library.models import Follow, FollowList
+    from dailypapers.papers.models import Upvote
     from dailypapers.papers.trending import newest_listed_day
 
     with connection.cursor() as cursor:
@@ -146,11 +144,25 @@ def prepare(subscribers: int, seed: int = 6):
             [day - timedelta(days=10), day],
         )
         authors = [row[0] for row in cursor.fetchall()]
+        # What readers upvoted: the papers of the 90 days before the digest's window.
+        cursor.execute(
+            "SELECT arxiv_id FROM papers_paper WHERE published BETWEEN %s AND %s",
+            [day - timedelta(days=97), day - timedelta(days=8)],
+        )
+        upvotable = [row[0] for row in cursor.fetchall()]
     rng = random.Random(seed)
-    rows, follows = [], []
-    lists = FollowList.objects.bulk_create([FollowList() for _ in range(subscribers)])
+    with_account = [rng.random() < accounts for _ in range(subscribers)]
+    users = iter(
+        User.objects.bulk_create(
+            [User(username=f"reader{n}") for n in range(subscribers) if with_account[n]],
+            batch_size=2000,
+        )
+    )
+    lists = iter(FollowList.objects.bulk_create([FollowList() for a in with_account if not a]))
+    rows, follows, upvotes = [], [], []
     for n in range(subscribers):
         weekly = rng.random() < 0.2
+        user = next(users) if with_account[n] else None
         rows.append(
             Subscription(
                 email=f"reader{n}@bench.example.org",
@@ -158,7 +170,8 @@ def prepare(subscribers: int, seed: int = 6):
                 paper_count=rng.choice((3, 5, 10, 20)),
                 confirmed_at=cutoff - timedelta(days=30),
                 covered_until=cutoff - timedelta(days=7 if weekly else 1),
-                follow_list=lists[n],
+                user=user,
+                follow_list=None if user else next(lists),
             )
         )
         chosen = (
@@ -166,15 +179,19 @@ def prepare(subscribers: int, seed: int = 6):
             + [("author", a) for a in rng.sample(authors, rng.randint(0, 2))]
             + [("query", q) for q in rng.sample(QUERIES, rng.randint(0, 2))]
         )
-        follows.append(chosen)
-    created = Subscription.objects.bulk_create(rows, batch_size=2000)
-    Follow.objects.bulk_create(
-        [
-            Follow(follow_list=subscription.follow_list, kind=kind, value=value)
-            for subscription, chosen in zip(created, follows, strict=True)
-            for kind, value in chosen
-        ],
-        batch_size=5000,
+        owner = {"user": user} if user else {"follow_list": rows[-1].follow_list}
+        follows += [Follow(**owner, kind=kind, value=value) for kind, value in chosen]
+        if user:
+            # From a handful to more than the digest reads (its newest FOR_YOU_LIKED).
+            count = min(500, len(upvotable), int(rng.paretovariate(1) * 10))
+            liked = rng.sample(upvotable, count)
+            upvotes += [Upvote(user=user, paper_id=arxiv_id) for arxiv_id in liked]
+    Subscription.objects.bulk_create(rows, batch_size=2000)
+    Follow.objects.bulk_create(follows, batch_size=5000)
+    Upvote.objects.bulk_create(upvotes, batch_size=5000)
+    print(
+        f"{sum(with_account)} of {subscribers} subscribers are accounts, with "
+        f"{len(upvotes)} upvotes ({len(upvotes) / max(sum(with_account), 1):.0f} each on average)"
     )
     return day, cutoff
 
@@ -202,6 +219,9 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path("/tmp/dpbench"))
     parser.add_argument("--subscribers", type=int, default=10_000)
     parser.add_argument(
+        "--accounts", type=float, default=1.0, help="the share of subscribers with an account"
+    )
+    parser.add_argument(
         "--workers", type=int, default=os.cpu_count() or 1, help="digest send --workers"
     )
     args = parser.parse_args()
@@ -209,7 +229,7 @@ def main() -> None:
         sys.exit(f"skipped: no catalog in {args.data} (run import and index there first)")
     data_dir = Path(tempfile.mkdtemp(prefix="dailypapers-bench-digest-"))
     try:
-        copy_data(args.data, data_dir)
+        harness.copy_catalog(args.data, data_dir)
         os.environ.pop("DATABASE_URL", None)
         os.environ.update(
             DAILYPAPERS_DATA_DIR=str(data_dir),
@@ -223,7 +243,7 @@ def main() -> None:
 
         django.setup()
         call_command("migrate", verbosity=0)
-        day, cutoff = prepare(args.subscribers)
+        day, cutoff = prepare(args.subscribers, args.accounts)
         from dailypapers.digests.models import Digest
         from dailypapers.digests.sending import send_due
 

@@ -7,6 +7,7 @@ dir (and, with a PostgreSQL URL, a new database that is dropped at exit).
 import atexit
 import os
 import shutil
+import sqlite3
 import subprocess
 import tempfile
 from pathlib import Path
@@ -47,3 +48,14 @@ def setup(postgres: str | None = None) -> str:
     django.setup()
     call_command("migrate", verbosity=0)
     return label
+
+
+def copy_catalog(source: Path, target: Path) -> None:
+    """A consistent copy of a data dir's SQLite catalog (the source may be in use) and its
+    keyword index, for a benchmark that writes: the source is never changed."""
+    src = sqlite3.connect(f"file:{source / 'dailypapers.sqlite3'}?mode=ro", uri=True)
+    dst = sqlite3.connect(target / "dailypapers.sqlite3")
+    src.backup(dst)
+    src.close()
+    dst.close()
+    shutil.copytree(source / "index" / "keyword", target / "index" / "keyword")

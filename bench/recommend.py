@@ -337,7 +337,6 @@ def speed_through_catalog(corpus: Corpus, days: int = SPEED_DAYS) -> None:
     """The same page through the database (SQLite): the corpus imported with its
     embeddings, then per page the window's pool (``catalog.pool``: prepared once, then
     checked for changes), the reader's 500 papers read (``catalog.profile_papers``), ranked."""
-    harness.setup()
     from dailypapers.ingest.importer import import_file
     from dailypapers.recommend import catalog
     from dailypapers.search.backends import embedder
@@ -409,6 +408,9 @@ def main() -> None:
     parser.add_argument("--no-speed", action="store_true")
     parser.add_argument("--no-quality", action="store_true", help="the speed figures alone")
     args = parser.parse_args()
+    # Django configured first: the model, when papers are missing from the cache, reads
+    # its settings, and the speed through the catalog writes to this fresh database.
+    harness.setup()
     corpus = load(args.data, args.rows)
     if not args.no_quality:
         results = {

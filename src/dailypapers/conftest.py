@@ -25,6 +25,7 @@ from django.core.cache import cache
 from django.db import connection
 
 from dailypapers.ingest.tests.stand_ins import ArxivStandIn, FakeHuggingFace
+from dailypapers.recommend import catalog as recommend_catalog
 from dailypapers.search import backends
 
 
@@ -38,6 +39,14 @@ def search_dirs(settings, tmp_path, tmp_path_factory):
     cache.clear()
     yield
     backends.reset()
+
+
+@pytest.fixture(autouse=True)
+def fresh_candidate_pools():
+    """ "For you" pools are kept per process and window: none outlives its test's catalog."""
+    recommend_catalog.forget_pools()
+    yield
+    recommend_catalog.forget_pools()
 
 
 def arxiv_row(arxiv_id: str = "2403.01779", **fields) -> dict:

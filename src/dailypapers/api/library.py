@@ -1,18 +1,21 @@
-"""A reader's library through the API (docs/library.md): collections, follows and
-dismissals, with the reader's API token, on the same API as Hugging Face's endpoints.
+"""A reader's library through the API (docs/library.md): collections, follows,
+dismissals and their "For you" feed, with the reader's API token, on the same API as
+Hugging Face's endpoints.
 
 Thin: each call is one library service, and its refusals (``library.errors``)
 answer as JSON with their status. The answers are small, so ninja validates them
 against their schemas on the way out.
 """
 
-from typing import Literal
+import re
+from datetime import date
+from typing import Annotated, Literal
 
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse
-from ninja import Field, Path, Schema, Status
+from ninja import Field, Path, Query, Schema, Status
 from ninja.errors import HttpError
-from pydantic import StrictBool
+from pydantic import BeforeValidator, StrictBool
 
 from dailypapers.ingest.on_demand import TooManyFetches
 from dailypapers.library import collections, follows, marks
@@ -22,10 +25,20 @@ from dailypapers.library.models import MAX_NOTE, MAX_VALUE
 from dailypapers.library.models import Collection as CollectionRow
 from dailypapers.library.models import CollectionItem as CollectionItemRow
 from dailypapers.library.models import Follow as FollowRow
+from dailypapers.recommend import readers
+from dailypapers.recommend.ranker import DEFAULT_LIMIT
 from dailypapers.throttles import limits
 
 from . import shapes
-from .schemas import Collection, CollectionPaper, Dismissed, FetchStatus, Follow, Message
+from .schemas import (
+    Collection,
+    CollectionPaper,
+    Dismissed,
+    FetchStatus,
+    Follow,
+    ForYouItem,
+    Message,
+)
 from .views import ArxivId, TokenAuth, api, writer
 
 CollectionKey = Path(..., max_length=40, examples=["k3x9q2m7a1b0"])
@@ -245,3 +258,67 @@ def dismiss(request: HttpRequest, arxiv_id: str = ArxivId):
 )
 def undismiss(request: HttpRequest, arxiv_id: str = ArxivId):
     return {"id": marks.undismiss(writer(request, None), arxiv_id), "dismissed": False}
+
+
+def _written_as_a_day(value: object) -> object:
+    # pydantic reads a number as seconds since 1970: a day here is written YYYY-MM-DD.
+    if not (isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value)):
+        raise ValueError("a day is written YYYY-MM-DD")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_written_as_a_day)]
+
+
+class ForYouParams(Schema):
+    since: Day | None = Field(None, description="the window's first day (YYYY-MM-DD)")
+    until: Day | None = Field(None, description="its last day; the window is at most 31 days")
+    limit: int = Field(DEFAULT_LIMIT, ge=1, le=readers.MAX_LIMIT)
+    community: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="how much upvotes weigh against personal fit (0 to 1); by default "
+        "the weight you set on the For you page",
+    )
+
+
+@api.get(
+    "/me/for-you",
+    auth=TokenAuth(),
+    response={200: list[ForYouItem], 400: Message, 401: Message},
+    summary='Your "For you" feed',
+    # Authors' "_id" is an alias: the answer and the shared schema both use it.
+    by_alias=True,
+)
+def for_you(request: HttpRequest, params: Query[ForYouParams]):
+    """Papers first published in a window (by default the catalog's last 7 days), best
+    first for you, as daily items, each with its ``reason``. Learned from what you
+    upvoted, saved, followed and dismissed, on the site or through this API; read,
+    dismissed and muted papers stay out."""
+    # A misspelt parameter (``limt=10``) is refused rather than silently ignored.
+    unknown = sorted(set(request.GET) - set(ForYouParams.model_fields))
+    if unknown:
+        raise HttpError(400, f"unknown parameter: {', '.join(map(repr, unknown))}")
+    try:
+        feed = readers.for_you(
+            readers.reader(request.auth),
+            since=params.since,
+            until=params.until,
+            limit=params.limit,
+            community=params.community,
+        )
+    except ValueError as error:
+        raise HttpError(400, str(error)) from None
+    if feed is None:
+        return []
+    found = {
+        item["paper"]["id"]: item
+        for item in shapes.daily_items([r.arxiv_id for r in feed.recommendations])
+    }
+    return [
+        found[r.arxiv_id]
+        | {"reason": {"kind": r.reason.kind, "text": r.reason.text}, "score": r.score}
+        for r in feed.recommendations
+        if r.arxiv_id in found
+    ]

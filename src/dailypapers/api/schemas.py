@@ -198,3 +198,21 @@ class Dismissed(Shape):
 
     id: str = Field(description="the arXiv id without version", examples=["2403.01779"])
     dismissed: bool = Field(description="whether the paper now stays out of the caller's feeds")
+
+
+class Reason(Shape):
+    """dailypapers: why a paper is in the caller's "For you" feed."""
+
+    kind: Literal["similar", "follow", "words", "popular", "new"] = Field(
+        description="similar: close to a paper you upvoted or saved; follow: matches "
+        "something you follow; words: about words of the papers you like; popular: the "
+        "community weight brought it; new: nothing personal yet"
+    )
+    text: str = Field(examples=["Similar to “Attention Is All You Need”"])
+
+
+class ForYouItem(DailyItem):
+    """dailypapers: a daily item of the caller's "For you" feed, best first."""
+
+    reason: Reason
+    score: float = Field(description="the ranker's score: higher is better, within one answer")

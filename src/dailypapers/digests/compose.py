@@ -1,9 +1,11 @@
-"""What a digest says: the top trending papers, then a section per followed item.
+"""What a digest says: the top trending papers, a section per followed item, and for
+an account's subscription its "For you" papers.
 
-One ``Composer`` serves a whole run: the trending list, each followed item's
-new papers and each paper's rendered entry are computed once and shared by
-every subscriber who needs them; per subscriber remain only the removal of
-papers already sent and two small template renders.
+One ``Composer`` serves a whole run: the trending list, the "For you" window,
+each followed item's new papers and each paper's rendered entry are computed once
+and shared by every subscriber who needs them; per subscriber remain the ranking
+of their "For you", the removal of papers already sent (and, for an account, of
+papers read, dismissed or muted) and two small template renders.
 """
 
 from dataclasses import dataclass, field
@@ -18,9 +20,12 @@ from dailypapers.library.models import Follow
 from dailypapers.papers.models import Authorship, Organization, Paper
 from dailypapers.papers.services import in_chunks
 from dailypapers.papers.trending import trending_paper_ids
+from dailypapers.recommend import catalog, readers
+from dailypapers.recommend.readers import Reader
 from dailypapers.search.documents import SearchFilters
 from dailypapers.search.service import MAX_LIMIT, search_page
 
+from .following import follows_of
 from .links import absolute_url, follow_page_url
 from .models import SentPaper, Subscription
 
@@ -36,6 +41,13 @@ SEARCH_LOOKBACK_DAYS = 7
 MAX_NEW_DAYS = 31
 EXCERPT_CHARS = 200
 SHOWN_AUTHORS = 3
+# "For you" ranks the papers first published in the last days up to the digest's day:
+# a weekday's digest looks back over arXiv's weekend, a weekly one over its week. A
+# paper sent once is never sent again, so the windows may overlap.
+FOR_YOU_DAYS = {Subscription.Frequency.DAILY: 3, Subscription.Frequency.WEEKLY: 7}
+# The newest liked papers a digest learns from: a run ranks thousands of readers, and
+# the newest hundred say what a reader follows now (docs/recommend.md, Speed).
+FOR_YOU_LIKED = 100
 
 
 @dataclass(frozen=True)
@@ -139,24 +151,44 @@ class Composer:
         self._entries: dict[str, Entry] = {}
         self._titles: dict[tuple[str, str], tuple[str, str]] = {}
         self._trending_url = absolute_url(reverse("papers-trending"))
-        # Subscription id -> trending papers it already received, loaded by batch.
+        self._for_you_url = absolute_url(reverse("papers-for-you"))
+        self._for_you_windows: dict[str, tuple[date, date] | None] = {}
+        # Per subscription id, loaded by batch (``load_batch``): the papers of trending
+        # and of its "For you" window it already received, its follows, and for an
+        # account's subscription its reader.
         self._sent: dict[int, set[str]] = {}
+        self._follows: dict[int, list[Follow]] = {}
+        self._readers: dict[int, Reader] = {}
 
-    def compose(self, subscription: Subscription, follows: list[Follow]) -> ComposedDigest | None:
+    def load_batch(self, batch: list[Subscription]) -> None:
+        """Read what the next ``compose()`` of each of ``batch`` needs, in a few queries."""
+        self._follows.update(follows_of(batch))
+        accounts = [s.user_id for s in batch if s.user_id]
+        self._readers.update(readers.readers(accounts, liked_limit=FOR_YOU_LIKED))
+        self._load_sent(batch)
+
+    def compose(self, subscription: Subscription) -> ComposedDigest | None:
         """The subscriber's digest, or None when it would list nothing."""
+        if subscription.pk not in self._sent:
+            self.load_batch([subscription])
         since = subscription.covered_until or subscription.confirmed_at or self.cutoff
         since = max(since, self.cutoff - timedelta(days=MAX_NEW_DAYS))
+        taken = self._sent.pop(subscription.pk)
+        reader = self._readers.get(subscription.user_id)
         # (heading, page, candidate ids) in the order the digest lists them: a paper
         # goes in the first section that wants it. A new kind of section joins here.
+        # "For you" comes last: what the reader follows keeps its own sections, and it
+        # brings the papers they would not have found by following.
         wanted = [("Trending", self._trending_url, self.trending())]
-        for follow in follows:
+        for follow in self._follows.pop(subscription.pk):
             wanted.append((*self.title(follow), self.matches(follow.kind, follow.value, since)))
-        if subscription.pk not in self._sent:
-            self.load_sent([subscription.pk])
-        taken = self._sent.pop(subscription.pk)
+        if reader is not None:
+            wanted.append(("For you", self._for_you_url, self.for_you(subscription, reader, taken)))
+        allowed = self._allowed(reader, [pid for *_, ids in wanted for pid in ids])
         chosen_sections = []
         for heading, url, ids in wanted:
-            chosen = [pid for pid in ids if pid not in taken][: subscription.paper_count]
+            chosen = [pid for pid in ids if pid not in taken and pid in allowed]
+            chosen = chosen[: subscription.paper_count]
             taken.update(chosen)
             if chosen:
                 chosen_sections.append((heading, url, chosen))
@@ -242,18 +274,53 @@ class Composer:
             self._new[since] = NewPapers.read(since, self.cutoff)
         return self._new[since]
 
-    def load_sent(self, subscription_ids: list[int]) -> None:
-        """Which trending papers each subscriber already received (for the next compose()).
+    def for_you(self, subscription: Subscription, reader: Reader, sent: set[str]) -> list[str]:
+        """The reader's best papers of the window, leaving out those ``sent`` before."""
+        window = self.for_you_window(subscription.frequency)
+        if window is None:
+            return []
+        # Room for the papers that the sections before it take from this list.
+        limit = min(2 * subscription.paper_count, readers.MAX_LIMIT)
+        feed = readers.for_you(reader, since=window[0], until=window[1], limit=limit, seen=sent)
+        return [r.arxiv_id for r in feed.recommendations] if feed else []
 
-        Only trending papers need the check: a followed item lists papers the
-        catalog added after the subscriber's last digest, so none was sent before.
+    def for_you_window(self, frequency: str) -> tuple[date, date] | None:
+        """The days whose papers "For you" ranks, the same for every subscriber of a run."""
+        if frequency not in self._for_you_windows:
+            days = FOR_YOU_DAYS.get(frequency, FOR_YOU_DAYS[Subscription.Frequency.DAILY])
+            self._for_you_windows[frequency] = catalog.default_window(days, today=self.today)
+        return self._for_you_windows[frequency]
+
+    def _allowed(self, reader: Reader | None, ids: list[str]) -> set[str]:
+        """Of ``ids``, those the reader has not read, dismissed or muted (all of them for
+        a subscriber without an account)."""
+        if reader is None or not reader.exclusions:
+            return set(ids)
+        allowed: set[str] = set()
+        for chunk in in_chunks(sorted(set(ids))):
+            kept = reader.exclusions.apply(Paper.objects.filter(arxiv_id__in=chunk))
+            allowed.update(kept.values_list("arxiv_id", flat=True))
+        return allowed
+
+    def _load_sent(self, batch: list[Subscription]) -> None:
+        """Which papers of trending and of their "For you" window each subscriber already
+        received.
+
+        Only those need the check: a followed item lists papers the catalog added
+        after the subscriber's last digest, so none was sent before.
         """
-        self._sent.update({pk: set() for pk in subscription_ids})
+        self._sent.update({s.pk: set() for s in batch})
+        papers = set(self.trending())
+        for frequency in {s.frequency for s in batch if s.user_id}:
+            if window := self.for_you_window(frequency):
+                papers.update(catalog.pool(*window).ids)
+        subscription_ids = [s.pk for s in batch]
         for chunk in in_chunks(subscription_ids):
-            for pk, paper_id in SentPaper.objects.filter(
-                subscription_id__in=chunk, paper_id__in=self.trending()
-            ).values_list("subscription_id", "paper_id"):
-                self._sent[pk].add(paper_id)
+            for paper_chunk in in_chunks(sorted(papers)):
+                for pk, paper_id in SentPaper.objects.filter(
+                    subscription_id__in=chunk, paper_id__in=paper_chunk
+                ).values_list("subscription_id", "paper_id"):
+                    self._sent[pk].add(paper_id)
 
     def title(self, follow: Follow) -> tuple[str, str]:
         """A followed item's section heading and the page that lists it."""

@@ -19,13 +19,10 @@ from datetime import date, datetime
 
 from django.utils import timezone
 
-from dailypapers.library.models import Follow
-
 from .claims import Claims
 from .compose import Composer
 from .delivery import Mailer, SendAborted
 from .due import SETTLED, due_periods, due_subscriptions
-from .following import follows_of
 from .messages import build_message
 from .models import Digest, Subscription
 from .records import owed_records, record_deferred, record_empty, record_refused, record_sent
@@ -78,10 +75,9 @@ def send_due(
     if dry_run:
         for frequency, period in periods.items():
             for batch in due_subscriptions(frequency, period, shard):
-                composer.load_sent([subscription.pk for subscription in batch])
-                follows = follows_of(batch)
+                composer.load_batch(batch)
                 for subscription in batch:
-                    if composer.compose(subscription, follows[subscription.pk]):
+                    if composer.compose(subscription):
                         report.sent += 1
                     else:
                         report.empty += 1
@@ -105,23 +101,14 @@ def _send(
             for frequency, period in periods.items():
                 for batch in due_subscriptions(frequency, period, shard):
                     records = owed_records(batch, period)
-                    composer.load_sent([subscription.pk for subscription in batch])
-                    follows = follows_of(batch)
+                    composer.load_batch(batch)
                     for subscription in batch:
                         record = records[subscription.pk]
                         if record.status in SETTLED:
                             continue
                         with claims.hold(record) as owed:
                             if owed:
-                                _send_one(
-                                    subscription,
-                                    follows[subscription.pk],
-                                    record,
-                                    composer,
-                                    mailer,
-                                    report,
-                                    now,
-                                )
+                                _send_one(subscription, record, composer, mailer, report, now)
     finally:
         mailer.close()
         report.retries += mailer.retries
@@ -170,7 +157,6 @@ def _die_with_parent() -> None:
 
 def _send_one(
     subscription: Subscription,
-    follows: list[Follow],
     record: Digest,
     composer: Composer,
     mailer: Mailer,
@@ -178,7 +164,7 @@ def _send_one(
     now: datetime,
 ) -> None:
     """Compose, send and record one digest, whose claim this run holds."""
-    composed = composer.compose(subscription, follows)
+    composed = composer.compose(subscription)
     if composed is None:
         record_empty(subscription, record, now)
         report.empty += 1

@@ -1,7 +1,8 @@
 """The feeds of every list a reader may follow: one PaperFeed subclass per list.
 
 The daily list, trending, new on arXiv (all of it or one category), a search,
-an organization, an author, a user's upvotes and a public collection, each at ``/feeds/…​.rss`` and
+an organization, an author, a user's upvotes, a public collection and a reader's private "For you",
+each at ``/feeds/…​.rss`` and
 ``/feeds/…​.atom``. A new feed is a class here, named by the page showing its list.
 """
 
@@ -15,6 +16,7 @@ from django.utils import timezone
 
 from dailypapers.library.collections import collection_items, readable_collection
 from dailypapers.library.errors import NotFound
+from dailypapers.library.feed_tokens import user_for_feed_token
 from dailypapers.papers import announcements
 from dailypapers.papers.collections import (
     author_papers,
@@ -25,6 +27,7 @@ from dailypapers.papers.collections import (
 from dailypapers.papers.listings import daily_listings
 from dailypapers.papers.models import Author, Organization, Paper
 from dailypapers.papers.trending import describe, trending_paper_ids
+from dailypapers.recommend import readers
 from dailypapers.search.service import search
 
 from .paper_feed import Channel, PaperFeed
@@ -166,3 +169,35 @@ class CollectionFeed(PaperFeed):
             f"Papers {shown.owner.username} put in the collection “{shown.name}”.",
             [(item.paper, item.added_at.date()) for item in items],
         )
+
+
+class ForYouFeed(PaperFeed):
+    """A reader's "For you", at a secret URL (their feed token) a feed reader can open
+    without a session. Resetting the token ends the old URL: it answers 404, like a
+    token nobody has."""
+
+    route = "feeds/for-you/<str:token>"
+    name = "for-you"
+
+    def channel(self, request: HttpRequest, token: str) -> Channel:
+        user = user_for_feed_token(token)
+        if user is None:
+            raise Http404("No feed has this address: its token may have been reset.")
+        feed = readers.for_you(readers.reader(user), limit=ITEMS)
+        recommendations = feed.recommendations if feed else []
+        papers = papers_in_order([r.arxiv_id for r in recommendations])
+        return Channel(
+            f"For {user.username}",
+            "/papers/for-you",
+            f"Papers picked for {user.username} from the catalog's last week, best first.",
+            [(paper, paper.published) for paper in papers],
+            reasons={r.arxiv_id: r.reason.text for r in recommendations},
+        )
+
+    def __call__(self, request: HttpRequest, *args, **kwargs):
+        response = super().__call__(request, *args, **kwargs)
+        # One reader's list: no shared cache keeps it, and the URL's secret stays out of
+        # the Referer of the links followed from it.
+        response["Cache-Control"] = "private, no-store"
+        response["Referrer-Policy"] = "no-referrer"
+        return response

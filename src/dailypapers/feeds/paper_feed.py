@@ -7,7 +7,7 @@ routes every subclass), and gives the page showing the same list its
 ``<link rel="alternate">`` (``links_for``, rendered by web/_feeds.html).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import ClassVar
 from urllib.parse import quote
@@ -34,6 +34,8 @@ class Channel:
     description: str
     # (paper, the day it entered this list)
     items: list[tuple[Paper, date | None]]
+    # Why a paper is in the list, by arXiv id ("For you" says it for each).
+    reasons: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -113,8 +115,10 @@ class PaperFeed(Feed):
         # Atom's; RSS has only the description.
         return channel.description
 
-    def items(self, channel: Channel) -> list[tuple[Paper, date | None]]:
-        return channel.items
+    def items(self, channel: Channel) -> list[tuple[Paper, date | None, str]]:
+        return [
+            (paper, day, channel.reasons.get(paper.arxiv_id, "")) for paper, day in channel.items
+        ]
 
     def item_title(self, item) -> str:
         return item[0].title
@@ -122,7 +126,8 @@ class PaperFeed(Feed):
     def item_description(self, item) -> str:
         # Readers take a description for HTML (Atom's summary says type="html"): the
         # abstract is escaped as HTML first, then Django escapes that into the XML.
-        return escape(item[0].abstract)
+        reason = f"<p><em>{escape(item[2])}</em></p>" if item[2] else ""
+        return reason + escape(item[0].abstract)
 
     def item_link(self, item) -> str:
         return item[0].get_absolute_url()

@@ -41,6 +41,12 @@ def create_collection(owner, name: str, public: bool = False) -> Collection:
         raise Conflict(f"You already have a collection named {name!r}.") from None
 
 
+def collection_named(owner, name: str) -> Collection:
+    """The owner's collection of that name (in any case), made private when they have none."""
+    found = Collection.objects.filter(owner=owner, name__iexact=name).first()
+    return found or create_collection(owner, name)
+
+
 def change_collection(
     owner, key: str, *, name: str | None = None, public: bool | None = None
 ) -> Collection:

@@ -42,6 +42,10 @@ class Exclusions:
     # As the catalog spells them.
     muted_authors: frozenset[str]
 
+    def __bool__(self) -> bool:
+        """Whether anything is left out at all."""
+        return bool(self.dismissed or self.read or self.muted_words or self.muted_authors)
+
     @cached_property
     def _muted_regex(self) -> str:
         words = "|".join(_pattern(word) for word in self.muted_words)
@@ -92,15 +96,25 @@ class Exclusions:
 
 
 def exclusions(user) -> Exclusions:
-    marks = Mark.objects.filter(user=user).values_list("kind", "paper_id")
-    mutes = Mute.objects.filter(user=user).values_list("kind", "value")
-    by_kind: dict[str, set[str]] = {kind: set() for kind in (*Mark.Kind.values, *Mute.Kind.values)}
-    for kind, value in [*marks, *mutes]:
-        by_kind[kind].add(value)
-    return Exclusions(
-        user_id=user.pk,
-        dismissed=frozenset(by_kind[Mark.Kind.DISMISSED]),
-        read=frozenset(by_kind[Mark.Kind.READ]),
-        muted_words=tuple(sorted(by_kind[Mute.Kind.WORD])),
-        muted_authors=frozenset(by_kind[Mute.Kind.AUTHOR]),
-    )
+    return exclusions_of([user.pk])[user.pk]
+
+
+def exclusions_of(user_ids: list[int]) -> dict[int, Exclusions]:
+    """The exclusions of many readers at once (a digest run's batch): two queries."""
+    found = {
+        pk: {kind: set() for kind in (*Mark.Kind.values, *Mute.Kind.values)} for pk in user_ids
+    }
+    marks = Mark.objects.filter(user_id__in=user_ids).values_list("user_id", "kind", "paper_id")
+    mutes = Mute.objects.filter(user_id__in=user_ids).values_list("user_id", "kind", "value")
+    for user_id, kind, value in [*marks, *mutes]:
+        found[user_id][kind].add(value)
+    return {
+        pk: Exclusions(
+            user_id=pk,
+            dismissed=frozenset(by_kind[Mark.Kind.DISMISSED]),
+            read=frozenset(by_kind[Mark.Kind.READ]),
+            muted_words=tuple(sorted(by_kind[Mute.Kind.WORD])),
+            muted_authors=frozenset(by_kind[Mute.Kind.AUTHOR]),
+        )
+        for pk, by_kind in found.items()
+    }

@@ -213,3 +213,24 @@ class FeedToken(models.Model):
 
     def __str__(self) -> str:
         return f"feed token of {self.user_id}"
+
+
+class FeedPreference(models.Model):
+    """How a reader's "For you" feed is ranked: how much the community's upvotes weigh
+    against personal fit (0 personal fit alone, 1 the most upvoted first)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="feed_preference"
+    )
+    community = models.FloatField(default=0.0)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(community__gte=0, community__lte=1),
+                name="community_weight_between_0_and_1",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"feed of {self.user_id}: community {self.community}"

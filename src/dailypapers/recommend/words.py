@@ -176,20 +176,23 @@ class TermIndex:
         return sums.astype(np.float64)
 
     def strongest(self, row: int, query: np.ndarray, count: int) -> list[str]:
-        """The words of candidate ``row`` that weigh most in its score for ``query``,
-        as the paper writes them."""
+        """The words of candidate ``row`` that weigh most in its score for ``query``, as
+        the paper writes them; of words weighing the same, the one the paper uses first."""
         start, end = self.indptr[row], self.indptr[row + 1]
         contributions = query[self.indices[start:end]] * self.weights[start:end]
-        best = [i for i in np.argsort(-contributions)[:count] if contributions[i] > 0]
-        wanted = [int(self.indices[start + i]) for i in best]
+        weight = {
+            int(number): float(value)
+            for number, value in zip(self.indices[start:end], contributions, strict=True)
+            if value > 0
+        }
+        # Each weighing term as first written, in the order the paper writes them.
         written: dict[int, str] = {}
         for word in _words(self.texts[row]):
             for term in _analysed[word]:
-                if (number := _numbers[term]) in wanted:
+                if (number := _numbers[term]) in weight:
                     written.setdefault(number, word)
-            if len(written) == len(wanted):
-                break
-        return [written[number] for number in wanted]
+        best = sorted(written, key=lambda number: -weight[number])[:count]
+        return [written[number] for number in best]
 
     def contains(self, phrase: str) -> np.ndarray:
         """Which candidates hold the phrase's terms in a row (a single word: anywhere)."""

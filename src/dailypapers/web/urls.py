@@ -12,6 +12,7 @@ from .views import (
     daily,
     feed_settings,
     following,
+    for_you,
     marks,
     new_on_arxiv,
     paper,
@@ -31,6 +32,9 @@ urlpatterns = [
     path("papers/new", new_on_arxiv.new_papers, name="papers-new"),
     path("papers/new/<str:category>", new_on_arxiv.new_papers, name="papers-new-category"),
     path("papers/submit", submit.submit, name="papers-submit"),
+    path("papers/for-you", for_you.for_you, name="papers-for-you"),
+    path("papers/for-you/knob", for_you.set_knob, name="papers-for-you-knob"),
+    path("papers/for-you/start", for_you.start, name="papers-for-you-start"),
     path("organizations", people.organizations, name="organizations"),
     path("organizations/<slug:slug>", people.organization, name="organization"),
     # Any name: arXiv's author names may hold a slash.
@@ -39,7 +43,7 @@ urlpatterns = [
     path("papers/<arxiv:arxiv_id>", paper.paper, name="paper"),
     path("papers/<arxiv:arxiv_id>/upvote", paper.upvote, name="paper-upvote"),
     path("papers/<arxiv:arxiv_id>/fetch", paper.fetch_paper, name="paper-fetch"),
-    # A reader's library (docs/library.md). "For you", the ranked page, will be papers/for-you.
+    # A reader's library (docs/library.md).
     path("papers/<arxiv:arxiv_id>/save", collections.save_paper, name="paper-save"),
     path("papers/<arxiv:arxiv_id>/dismiss", marks.dismiss, name="paper-dismiss"),
     path("papers/<arxiv:arxiv_id>/read", marks.mark_read, name="paper-read"),

@@ -165,3 +165,65 @@ def test_dismissing_a_paper_and_taking_it_back(catalog: Catalog, checked):
     checked("POST", DISMISS, "/api/papers/2405.99999/dismiss", token, 404)
     checked("POST", DISMISS, url, catalog.read_only_token, 403)
     checked("POST", DISMISS, url, "", 401)
+
+
+FOR_YOU = "/api/me/for-you"
+MARCH = f"{FOR_YOU}?since=2024-03-01&until=2024-03-07"
+
+
+def test_for_you_learns_from_an_upvote_made_through_the_api(catalog: Catalog, checked):
+    token, listed = catalog.token, catalog.listed
+    before = checked("GET", FOR_YOU, MARCH, token, 200).json
+    assert {item["reason"]["kind"] for item in before} <= {"new", "popular"}
+
+    checked("POST", "/api/papers/{arxiv_id}/upvote", f"/api/papers/{listed[0]}/upvote", token, 200)
+    after = checked("GET", FOR_YOU, MARCH, token, 200).json
+
+    ids = [item["paper"]["id"] for item in after]
+    assert listed[0] not in ids
+    # listed[0] is "On diffusion models, part 0": so is listed[5], and nothing else.
+    assert ids[0] == listed[5]
+    assert after[0]["reason"] == {"kind": "words", "text": after[0]["reason"]["text"]}
+    assert "diffusion" in after[0]["reason"]["text"]
+    assert after[0]["score"] >= after[-1]["score"]
+
+
+def test_for_you_defaults_to_the_last_week_and_takes_a_limit(catalog: Catalog, checked):
+    token = catalog.token
+    recent = checked("GET", FOR_YOU, FOR_YOU, token, 200).json
+    assert {item["paper"]["id"] for item in recent} == set(catalog.submittable)
+
+    three = checked("GET", FOR_YOU, f"{MARCH}&limit=3", token, 200).json
+
+    assert len(three) == 3
+    assert all(item["paper"]["id"] in catalog.listed for item in three)
+
+
+def test_for_you_leaves_out_what_the_reader_dismissed(catalog: Catalog, checked):
+    token, listed = catalog.token, catalog.listed
+    checked("POST", DISMISS, f"/api/papers/{listed[2]}/dismiss", token, 200)
+
+    ids = [item["paper"]["id"] for item in checked("GET", FOR_YOU, MARCH, token, 200).json]
+
+    assert listed[2] not in ids and listed[3] in ids
+
+
+@pytest.mark.parametrize(
+    ("query", "reason"),
+    [
+        ("since=2024-03-07&until=2024-03-01", "before"),
+        ("since=2023-01-01&until=2024-03-01", "days"),
+        ("limit=0", "limit"),
+        ("limit=201", "limit"),
+        ("community=2", "community"),
+        ("since=yesterday", "since"),
+        ("limt=10", "limt"),
+    ],
+)
+def test_a_bad_for_you_request_is_a_400_with_the_reason(catalog: Catalog, checked, query, reason):
+    answer = checked("GET", FOR_YOU, f"{FOR_YOU}?{query}", catalog.token, 400)
+    assert reason in answer.json["error"]
+
+
+def test_for_you_wants_a_token(catalog: Catalog, checked):
+    checked("GET", FOR_YOU, FOR_YOU, "", 401)

@@ -143,7 +143,14 @@ def test_the_documented_shapes_use_hugging_faces_names(openapi):
     assert components["Author"]["required"] == ["_id", "name", "hidden"]
     assert set(components["User"]["required"]) == {"user", "fullname", "avatarUrl"}
     assert set(components["Organization"]["required"]) == {"name", "fullname", "avatarUrl"}
-    requests = {"DailyParams", "Submission", "NewCollection", "PaperForCollection", "NewFollow"}
+    requests = {
+        "DailyParams",
+        "ForYouParams",
+        "Submission",
+        "NewCollection",
+        "PaperForCollection",
+        "NewFollow",
+    }
     answers = set(components) - requests
     assert {name for name in answers if components[name]["additionalProperties"] is False} == {
         "DailyItem",
@@ -159,6 +166,8 @@ def test_the_documented_shapes_use_hugging_faces_names(openapi):
         "CollectionPaper",
         "Follow",
         "Dismissed",
+        "ForYouItem",
+        "Reason",
     }
 
 

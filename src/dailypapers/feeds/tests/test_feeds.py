@@ -9,6 +9,9 @@ from django.contrib.auth.models import User
 
 from dailypapers.feeds.paper_feed import FLAVOURS, PaperFeed
 from dailypapers.library.collections import add_paper, create_collection
+from dailypapers.library.feed_tokens import feed_token, reset_feed_token
+from dailypapers.library.follows import follow
+from dailypapers.library.marks import mark_read
 from dailypapers.papers.models import Paper
 from dailypapers.papers.records import ListingRecord, OrganizationRecord, PaperRecord
 from dailypapers.papers.services import add_upvote, upsert_listings, upsert_papers
@@ -163,6 +166,7 @@ def test_each_feed_class_answers_under_the_url_names_the_site_has_always_used():
         "author",
         "upvotes",
         "collection",
+        "for-you",
     ]
     assert names == {f"feed-{kind}-{flavour}" for kind in kinds for flavour in FLAVOURS}
 
@@ -181,3 +185,24 @@ def test_a_public_collection_has_a_feed_a_private_one_is_404(client, catalog):
         client.force_login(owner)  # even its owner: a feed URL is shared, sessions are not
         assert client.get(f"/feeds/collections/{hidden.key}.{flavour}").status_code == 404
         client.logout()
+
+
+def test_the_private_for_you_feed_says_why_and_stops_working_once_reset(client, catalog):
+    reader = User.objects.create_user("follower")
+    follow(reader, "author", "Ada Lovelace")
+    mark_read(reader, "2403.00001")
+    token = feed_token(reader)
+    for flavour in FLAVOURS:
+        response, feed = parse(client, f"/feeds/for-you/{token}.{flavour}")
+        assert [entry.id.rsplit("/", 1)[-1] for entry in feed.entries] == ["2403.00002"]
+        assert "You follow Ada Lovelace" in feed.entries[0].summary
+        assert feed.entries[0].title == HOSTILE
+        assert "no-store" in response["Cache-Control"]
+        assert response["Referrer-Policy"] == "no-referrer"
+
+    fresh = reset_feed_token(reader)
+
+    for flavour in FLAVOURS:
+        assert client.get(f"/feeds/for-you/{token}.{flavour}").status_code == 404
+        assert client.get(f"/feeds/for-you/{fresh}.{flavour}").status_code == 200
+        assert client.get(f"/feeds/for-you/not-a-token.{flavour}").status_code == 404

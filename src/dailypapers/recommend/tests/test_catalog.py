@@ -5,53 +5,14 @@ from datetime import date
 import numpy as np
 import pytest
 
-from dailypapers.papers.models import Organization, Paper
-from dailypapers.papers.records import PaperRecord
-from dailypapers.papers.services import upsert_papers
+from dailypapers.papers.models import Organization
 from dailypapers.recommend import catalog
 from dailypapers.recommend.profile import Profile
-from dailypapers.search.backends import embedder
 from dailypapers.search.models import PaperEmbedding
 
+from .stored import store, vector
+
 pytestmark = pytest.mark.django_db
-
-
-def vector(seed: int) -> np.ndarray:
-    values = np.random.default_rng(seed).normal(size=384).astype("<f4")
-    return values / np.linalg.norm(values)
-
-
-def store(
-    arxiv_id: str, published: date, *, embedded: bool = True, seed: int | None = None, **fields
-) -> None:
-    upsert_papers(
-        [
-            PaperRecord.build(
-                arxiv_id=arxiv_id,
-                title=fields.pop("title", f"Paper {arxiv_id}"),
-                abstract=fields.pop("abstract", "An abstract about graphs."),
-                authors=fields.pop("authors", ["Ada Lovelace", "Alan Turing"]),
-                published=published,
-                categories=fields.pop("categories", ("cs.LG", "stat.ML")),
-            )
-        ]
-    )
-    if fields:
-        Paper.objects.filter(arxiv_id=arxiv_id).update(**fields)
-    if embedded:
-        PaperEmbedding.objects.create(
-            paper_id=arxiv_id,
-            model=embedder().name,
-            text_hash="x",
-            vector=vector(seed or int(arxiv_id.replace(".", ""))).tobytes(),
-        )
-
-
-@pytest.fixture(autouse=True)
-def fresh_pools():
-    catalog.forget_pools()
-    yield
-    catalog.forget_pools()
 
 
 def test_a_window_holds_its_visible_papers_with_what_the_ranker_needs():

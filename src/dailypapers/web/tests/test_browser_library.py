@@ -80,3 +80,24 @@ def test_mute_a_word(page: Page, live_server, catalog, reader):
     page.get_by_role("button", name="Mute").click()
     expect(page.get_by_test_id("mute")).to_have_text(re.compile(r"Word: diffusion"))
     assert Mute.objects.filter(user=reader, kind="word", value="diffusion").exists()
+
+
+def test_a_new_reader_starts_a_feed_and_each_card_says_why(
+    page: Page, live_server, catalog, reader
+):
+    sign_in(page, live_server, reader)
+    page.goto("/papers/for-you")
+    starting = page.get_by_test_id("starting-points")
+    starting.get_by_label("One name per line").fill("Grace Hopper")
+    starting.get_by_role("button", name="Make my feed").click()
+
+    expect(page.get_by_test_id("starting-points")).to_have_count(0)
+    expect(card(page, "2403.00003").locator(".why")).to_have_text("You follow Grace Hopper")
+    expect(page.locator(".card").first).to_have_id("card-240300003")
+
+    card(page, "2403.00003").get_by_role("button", name="Not interested").click()
+    expect(
+        card(page, "2403.00003").get_by_role("button", name="Not interested · undo")
+    ).to_be_visible()
+    page.reload()
+    expect(card(page, "2403.00003")).to_have_count(0)

@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from dailypapers.feeds.lists import ForYouFeed
 from dailypapers.library import feed_tokens, follows, mutes
 from dailypapers.library.errors import LibraryError
 
@@ -21,6 +22,7 @@ def _page(request: HttpRequest, error: str = "", status: int = 200) -> HttpRespo
             "follows": follows.follows(request.user),
             "mutes": mutes.mutes(request.user).order_by("kind", "value"),
             "feed_token": feed_tokens.feed_token(request.user),
+            "private_feeds": ForYouFeed.links_for(feed_tokens.feed_token(request.user)),
             "error": error,
         },
         status=status,

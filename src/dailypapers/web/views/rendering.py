@@ -29,6 +29,8 @@ class Card:
     dismissed: bool = False
     # The reader's note, on a collection's page.
     note: str = ""
+    # Why "For you" shows it.
+    reason: str = ""
 
 
 def cards(request: HttpRequest, papers: list[Paper], listed_on: list | None = None) -> list[Card]:
@@ -63,8 +65,15 @@ def page_number(request: HttpRequest) -> int:
     return int(text)
 
 
-def page_of_cards(request: HttpRequest, items, template: str, context: dict) -> HttpResponse:
-    """Render one page of ``items`` (a queryset, or a sliceable list of papers or listings).
+def page_of_cards(
+    request: HttpRequest,
+    items,
+    template: str,
+    context: dict,
+    reasons: dict[str, str] | None = None,
+) -> HttpResponse:
+    """Render one page of ``items`` (a queryset, or a sliceable list of papers or listings),
+    each card with its line from ``reasons`` (by arXiv id) when given.
 
     An htmx request for a following page ("more results") gets only the cards.
     """
@@ -78,6 +87,8 @@ def page_of_cards(request: HttpRequest, items, template: str, context: dict) -> 
         page_cards = cards(request, [x.paper for x in shown], [x.date for x in shown])
     else:
         page_cards = cards(request, shown)
+    for card in page_cards:
+        card.reason = (reasons or {}).get(card.paper.arxiv_id, "")
     more_url = ""
     if len(window) > PAGE_SIZE:
         query = request.GET.copy()
