@@ -224,6 +224,11 @@ def main() -> None:
     parser.add_argument(
         "--workers", type=int, default=os.cpu_count() or 1, help="digest send --workers"
     )
+    parser.add_argument(
+        "--random-vectors",
+        action="store_true",
+        help="papers not embedded yet get a random vector (speed only: `index` takes 20 min)",
+    )
     args = parser.parse_args()
     if not (args.data / "dailypapers.sqlite3").exists():
         sys.exit(f"skipped: no catalog in {args.data} (run import and index there first)")
@@ -243,6 +248,8 @@ def main() -> None:
 
         django.setup()
         call_command("migrate", verbosity=0)
+        if args.random_vectors:
+            print(f"{harness.embed_missing_at_random()} papers not embedded got a random vector")
         day, cutoff = prepare(args.subscribers, args.accounts)
         from dailypapers.digests.models import Digest
         from dailypapers.digests.sending import send_due

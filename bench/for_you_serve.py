@@ -15,8 +15,10 @@ figures, asked for with ``since`` and ``until``.
 of their own (kept alive, so the same worker answers), asks twice for
 `GET /api/me/for-you` and then on a new connection twice for `/papers/for-you`:
 the first time a worker ranks a reader it analyses the words of their 500
-papers; the second, it has them. The baseline, on the same connections:
-`GET /api/papers/{id}`, one row, measured in the same run.
+papers; the second, it has them. The baselines, on the same connections and
+measured in the same run: `GET /api/papers/{id}` (one row), and for the page
+`/papers/new` signed in (30 cards, as the page shows: what rendering a signed-in
+reader's cards costs on any list).
 """
 
 import argparse
@@ -40,6 +42,8 @@ from http_load import free_port, wait_for
 LIKED = 500
 WINDOW_DAYS = 7
 BASELINE = "/api/papers/2403.01779"
+# A list page of as many cards, for the same signed-in reader: what rendering cards costs.
+CARDS_BASELINE = "/papers/new"
 
 
 def densest_window() -> tuple[date, date]:
@@ -130,7 +134,8 @@ def measure(port: int, credentials: list[tuple[str, str]], window: tuple[date, d
     print(f"warm-up (every worker prepares the window): {time.perf_counter() - started:.1f} s")
 
     figures: dict[str, list[float]] = {
-        name: [] for name in ("api first", "api again", "page first", "page again", "baseline")
+        name: []
+        for name in ("api first", "api again", "one row", "page first", "page again", "30 cards")
     }
     for token, session in readers:
         for kind, path, headers in (
@@ -140,24 +145,34 @@ def measure(port: int, credentials: list[tuple[str, str]], window: tuple[date, d
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
             figures[f"{kind} first"].append(timed_get(connection, path, headers))
             figures[f"{kind} again"].append(timed_get(connection, path, headers))
-            figures["baseline"].append(timed_get(connection, BASELINE, {}))
+            if kind == "api":
+                figures["one row"].append(timed_get(connection, BASELINE, {}))
+            else:
+                figures["30 cards"].append(timed_get(connection, CARDS_BASELINE, headers))
             connection.close()
-    baseline = statistics.median(figures["baseline"])
     print(
         f"{len(readers)} readers, {LIKED} upvoted papers each, window {since} to {until} "
         f"(load average {os.getloadavg()[0]:.1f}):"
     )
+    compared = {"api": "one row", "page": "30 cards"}
     for name, times in figures.items():
-        print(
-            f"  {name:<11} {percentiles(times)}  "
-            f"(p50 {statistics.median(times) / baseline:4.1f}× baseline)"
-        )
+        line = f"  {name:<11} {percentiles(times)}"
+        baseline = compared.get(name.split()[0])
+        if baseline:
+            ratio = statistics.median(times) / statistics.median(figures[baseline])
+            line += f"  (p50 {ratio:4.1f}× {baseline})"
+        print(line)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path("/tmp/dpbench"))
     parser.add_argument("--readers", type=int, default=100)
+    parser.add_argument(
+        "--random-vectors",
+        action="store_true",
+        help="papers not embedded yet get a random vector (speed only: `index` takes 20 min)",
+    )
     args = parser.parse_args()
     if not (args.data / "dailypapers.sqlite3").exists():
         sys.exit(f"skipped: no catalog in {args.data} (run import and index there first)")
@@ -174,6 +189,8 @@ def main() -> None:
 
         django.setup()
         call_command("migrate", verbosity=0)
+        if args.random_vectors:
+            print(f"{harness.embed_missing_at_random()} papers not embedded got a random vector")
         window = densest_window()
         started = time.perf_counter()
         credentials = add_readers(args.readers + 1, before=window[0])

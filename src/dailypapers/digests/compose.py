@@ -21,6 +21,7 @@ from dailypapers.papers.models import Authorship, Organization, Paper
 from dailypapers.papers.services import in_chunks
 from dailypapers.papers.trending import trending_paper_ids
 from dailypapers.recommend import catalog, readers
+from dailypapers.recommend.profile import ProfilePaper
 from dailypapers.recommend.readers import Reader
 from dailypapers.search.documents import SearchFilters
 from dailypapers.search.service import MAX_LIMIT, search_page
@@ -48,6 +49,8 @@ FOR_YOU_DAYS = {Subscription.Frequency.DAILY: 3, Subscription.Frequency.WEEKLY: 
 # The newest liked papers a digest learns from: a run ranks thousands of readers, and
 # the newest hundred say what a reader follows now (docs/recommend.md, Speed).
 FOR_YOU_LIKED = 100
+# Liked papers kept for the run (each with its text and vector, about 3 kB).
+LIKED_PAPERS_KEPT = 50_000
 
 
 @dataclass(frozen=True)
@@ -159,12 +162,18 @@ class Composer:
         self._sent: dict[int, set[str]] = {}
         self._follows: dict[int, list[Follow]] = {}
         self._readers: dict[int, Reader] = {}
+        # The papers readers liked, read once for the run: many readers like the same.
+        self._liked_papers: dict[str, ProfilePaper] = {}
 
     def load_batch(self, batch: list[Subscription]) -> None:
         """Read what the next ``compose()`` of each of ``batch`` needs, in a few queries."""
         self._follows.update(follows_of(batch))
         accounts = [s.user_id for s in batch if s.user_id]
-        self._readers.update(readers.readers(accounts, liked_limit=FOR_YOU_LIKED))
+        if len(self._liked_papers) > LIKED_PAPERS_KEPT:
+            self._liked_papers.clear()
+        self._readers.update(
+            readers.readers(accounts, liked_limit=FOR_YOU_LIKED, known_papers=self._liked_papers)
+        )
         self._load_sent(batch)
 
     def compose(self, subscription: Subscription) -> ComposedDigest | None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from django.utils import timezone
+from threadpoolctl import threadpool_limits
 
 from .claims import Claims
 from .compose import Composer
@@ -84,7 +85,10 @@ def send_due(
         return report
     if shard is None and workers > 1:
         return _in_workers(today, now, only, workers, report)
-    return _send(periods, shard, composer, report, now, mailer_sleep)
+    # The shards of a run share the cores: one BLAS thread each for "For you"'s matrix
+    # products, or they fight over the cores (as serve's workers would).
+    with threadpool_limits(1 if shard else None):
+        return _send(periods, shard, composer, report, now, mailer_sleep)
 
 
 def _send(

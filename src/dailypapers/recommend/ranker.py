@@ -24,8 +24,9 @@ window, so 0 is personal fit alone, 1 the most upvoted first (personal fit break
 ties), 0.5 each counting the same.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property, partial
 from typing import Literal
 
 import numpy as np
@@ -98,11 +99,21 @@ class Reason:
         return "New"
 
 
-@dataclass(frozen=True)
 class Recommendation:
-    arxiv_id: str
-    score: float
-    reason: Reason
+    """A paper of the window for the reader, its score, and why: the reason is worked
+    out when first asked for (a digest lists papers without theirs)."""
+
+    def __init__(self, arxiv_id: str, score: float, explain: Callable[[], Reason]):
+        self.arxiv_id = arxiv_id
+        self.score = score
+        self._explain = explain
+
+    @cached_property
+    def reason(self) -> Reason:
+        return self._explain()
+
+    def __repr__(self) -> str:
+        return f"Recommendation({self.arxiv_id!r}, {self.score:.3f})"
 
 
 def normalised_name(name: str) -> str:
@@ -225,7 +236,7 @@ class CandidatePool:
             Recommendation(
                 self.ids[row],
                 float(score[row]),
-                self._reason(row, signals, parts, float(fit[row]), float(popular[row])),
+                partial(self._reason, row, signals, parts, float(fit[row]), float(popular[row])),
             )
             for row in order[:limit]
         ]

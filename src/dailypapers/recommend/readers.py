@@ -18,7 +18,7 @@ from dailypapers.library.models import CollectionItem, Follow, Mark
 from dailypapers.papers.models import Organization, Upvote
 
 from . import catalog
-from .profile import Follows, Profile
+from .profile import Follows, Profile, ProfilePaper
 from .ranker import DEFAULT_LIMIT, Recommendation
 
 # The newest upvoted or saved papers the ranker learns from (and the newest dismissed):
@@ -53,16 +53,23 @@ class ForYou:
     recommendations: list[Recommendation]
 
 
-def readers(user_ids: list[int], *, liked_limit: int = LIKED_LIMIT) -> dict[int, Reader]:
-    """Many readers at once, in a few queries whatever their number (a digest's batch)."""
+def readers(
+    user_ids: list[int],
+    *,
+    liked_limit: int = LIKED_LIMIT,
+    known_papers: dict[str, ProfilePaper] | None = None,
+) -> dict[int, Reader]:
+    """Many readers at once, in a few queries whatever their number (a digest's batch).
+
+    ``known_papers``, kept by the caller from batch to batch, saves reading again the
+    papers that readers of earlier batches liked too (it is filled here)."""
     liked = _newest_liked(user_ids, liked_limit)
     dismissed = _newest_dismissed(user_ids, liked_limit)
-    papers = {
-        paper.arxiv_id: paper
-        for paper in catalog.profile_papers(
-            {arxiv_id for ids in (*liked.values(), *dismissed.values()) for arxiv_id in ids}
-        )
-    }
+    wanted = {arxiv_id for ids in (*liked.values(), *dismissed.values()) for arxiv_id in ids}
+    papers = {} if known_papers is None else known_papers
+    papers.update(
+        (paper.arxiv_id, paper) for paper in catalog.profile_papers(wanted - papers.keys())
+    )
     follows, _ = follows_of_owners(user_ids, [])
     organization_names = _organization_names(follows.values())
     excluded = exclusions_of(user_ids)

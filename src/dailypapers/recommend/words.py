@@ -27,6 +27,8 @@ WORDS_KEPT = 500_000
 # Papers whose terms are kept: a reader's next page, and other readers who liked the
 # same papers (a digest run ranks thousands of readers), skip the analysis.
 PAPERS_KEPT = 200_000
+# Phrase tests kept per window (``TermIndex._holding``): muted words, followed searches.
+HOLDING_KEPT = 2_000
 
 
 class _Analysed(dict):
@@ -121,6 +123,7 @@ class TermIndex:
 
     def __init__(self, texts: Sequence[str]):
         self.texts = list(texts)
+        self._held: dict[tuple[str, ...], np.ndarray] = {}
         rows = []
         # Each candidate's terms in order, space-separated and padded, for phrase tests.
         self.sequences: list[str] = []
@@ -179,34 +182,43 @@ class TermIndex:
         """The words of candidate ``row`` that weigh most in its score for ``query``, as
         the paper writes them; of words weighing the same, the one the paper uses first."""
         start, end = self.indptr[row], self.indptr[row + 1]
-        contributions = query[self.indices[start:end]] * self.weights[start:end]
-        weight = {
-            int(number): float(value)
-            for number, value in zip(self.indices[start:end], contributions, strict=True)
-            if value > 0
-        }
+        numbers = self.indices[start:end]
+        contributions = query[numbers] * self.weights[start:end]
+        weighing = contributions > 0
+        weighed = zip(numbers[weighing].tolist(), contributions[weighing].tolist(), strict=True)
+        weight = dict(weighed)
         # Each weighing term as first written, in the order the paper writes them.
         written: dict[int, str] = {}
         for word in _words(self.texts[row]):
-            for term in _analysed[word]:
-                if (number := _numbers[term]) in weight:
+            for number in _word_numbers[word]:
+                if number in weight:
                     written.setdefault(number, word)
         best = sorted(written, key=lambda number: -weight[number])[:count]
         return [written[number] for number in best]
 
     def contains(self, phrase: str) -> np.ndarray:
         """Which candidates hold the phrase's terms in a row (a single word: anywhere)."""
-        return self._holding([terms(phrase)])
+        return self._holding((terms(phrase),))
 
     def contains_all(self, text: str) -> np.ndarray:
         """Which candidates hold every term of ``text``, in any order (a followed search)."""
-        return self._holding([[term] for term in set(terms(text))])
+        return self._holding(tuple((term,) for term in sorted(set(terms(text)))))
 
-    def _holding(self, runs: list[list[str]]) -> np.ndarray:
-        """Which candidates hold each run of terms, each run in a row; none if no terms."""
-        needles = [f" {' '.join(run)} " for run in runs if run]
-        if not needles:
-            return np.zeros(len(self), dtype=bool)
-        return np.fromiter(
-            (all(n in s for n in needles) for s in self.sequences), dtype=bool, count=len(self)
-        )
+    def _holding(self, runs: tuple[Sequence[str], ...]) -> np.ndarray:
+        """Which candidates hold each run of terms, each run in a row; none if no terms.
+
+        Kept per window: readers share muted words and followed searches, and a digest
+        run asks for the same ones thousands of times."""
+        needles = tuple(f" {' '.join(run)} " for run in runs if run)
+        found = self._held.get(needles)
+        if found is None:
+            if len(self._held) >= HOLDING_KEPT:
+                self._held.clear()
+            if needles:
+                held = (all(n in s for n in needles) for s in self.sequences)
+                found = np.fromiter(held, dtype=bool, count=len(self))
+            else:
+                found = np.zeros(len(self), dtype=bool)
+            found.flags.writeable = False
+            self._held[needles] = found
+        return found

@@ -7,8 +7,10 @@ import pytest
 from dailypapers.library.models import Collection, FeedPreference, Follow
 from dailypapers.library.mutes import mute
 from dailypapers.papers.models import Paper
+from dailypapers.papers.services import upsert_papers
+from dailypapers.web.views.rendering import PAGE_SIZE
 
-from .conftest import HOSTILE
+from .conftest import HOSTILE, paper_record
 
 
 def cards_of(html: str) -> list[str]:
@@ -118,3 +120,16 @@ def test_muted_papers_stay_out_and_reasons_are_escaped(logged_in, reader, catalo
 
     assert "2403.00003" not in cards_of(html)
     assert HOSTILE not in html and "<script>alert" not in html
+
+
+def test_more_papers_continue_the_ranking_where_the_first_page_stopped(logged_in, reader, catalog):
+    upsert_papers([paper_record(f"2403.{n:05d}", title=f"Ranked paper {n}") for n in range(10, 50)])
+    Follow.objects.create(user=reader, kind="category", value="cs.LG")
+
+    first = logged_in.get("/papers/for-you").content.decode()
+    second = logged_in.get("/papers/for-you?p=2").content.decode()
+
+    assert len(cards_of(first)) == PAGE_SIZE and "?p=2" in first
+    assert set(cards_of(first)).isdisjoint(cards_of(second))
+    assert len(cards_of(first) + cards_of(second)) == 45  # the catalog's 5 and these 40
+    assert "?p=3" not in second

@@ -20,7 +20,7 @@ from dailypapers.papers.listings import InvalidPeriod, parse_day
 from dailypapers.recommend import readers
 from dailypapers.throttles import limits
 
-from .rendering import bad_request, page_of_cards
+from .rendering import PAGE_SIZE, bad_request, page_number, page_of_cards
 from .signed_in import refused
 
 # Where the papers a new reader picks go: a private collection they can rename.
@@ -36,12 +36,12 @@ def _day(request: HttpRequest, name: str) -> date | None:
 def for_you(request: HttpRequest) -> HttpResponse:
     """The reader's feed; ``?since=`` and ``?until=`` (YYYY-MM-DD) pick another window."""
     reader = readers.reader(request.user)
+    # Ranked up to this page and one more paper (is there a next page?): each paper ranked
+    # costs its reason and its card's row.
+    shown = min(page_number(request) * PAGE_SIZE + 1, readers.MAX_LIMIT)
     try:
         feed = readers.for_you(
-            reader,
-            since=_day(request, "since"),
-            until=_day(request, "until"),
-            limit=readers.MAX_LIMIT,
+            reader, since=_day(request, "since"), until=_day(request, "until"), limit=shown
         )
     except (InvalidPeriod, ValueError) as error:
         return bad_request(request, str(error))
