@@ -4,8 +4,10 @@
 
 Each run is a fresh ``dailypapers import`` process into an empty database
 (SQLite in a temporary data dir; with --postgres, a new database on that
-server), timed end to end, then the same file again: the re-import must change
-nothing, and its speed-up is the ratio of the two times measured in this run.
+server), timed end to end, the keyword-index sync it ends with included, then the
+same file again: the re-import must change nothing, and its speed-up is the ratio
+of the two times measured in this run. Run it two or three times: the machine is
+shared, and the spread between runs is part of the figure.
 """
 
 import argparse
