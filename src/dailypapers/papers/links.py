@@ -22,6 +22,9 @@ def _urls(text: str) -> list[str]:
 
 
 def find_github_repo(text: str) -> str:
+    if "://" not in text:
+        # Most abstracts: a case-blind pattern is tried at every character otherwise.
+        return ""
     for url in _urls(text):
         match = _GITHUB_REPO.match(url)
         if match:
@@ -34,6 +37,8 @@ def find_github_repo(text: str) -> str:
 
 def find_project_page(text: str) -> str:
     """A github.io page, or a URL that follows words like "project page"."""
+    if "://" not in text:
+        return ""
     for match in _URL.finditer(text):
         url = match.group().rstrip(".,;:!?*")
         if len(url) > MAX_URL or _NOT_PROJECT_HOSTS.match(url):
