@@ -24,13 +24,10 @@ transport alone (as many digest-sized messages over one connection).
 import argparse
 import os
 import random
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import harness
 
@@ -216,7 +213,7 @@ def transport_only(count: int, size: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=Path("/tmp/dpbench"))
+    harness.add_copy_arguments(parser)
     parser.add_argument("--subscribers", type=int, default=10_000)
     parser.add_argument(
         "--accounts", type=float, default=1.0, help="the share of subscribers with an account"
@@ -224,32 +221,11 @@ def main() -> None:
     parser.add_argument(
         "--workers", type=int, default=os.cpu_count() or 1, help="digest send --workers"
     )
-    parser.add_argument(
-        "--random-vectors",
-        action="store_true",
-        help="papers not embedded yet get a random vector (speed only: `index` takes 20 min)",
-    )
     args = parser.parse_args()
-    if not (args.data / "dailypapers.sqlite3").exists():
-        sys.exit(f"skipped: no catalog in {args.data} (run import and index there first)")
-    data_dir = Path(tempfile.mkdtemp(prefix="dailypapers-bench-digest-"))
-    try:
-        harness.copy_catalog(args.data, data_dir)
-        os.environ.pop("DATABASE_URL", None)
-        os.environ.update(
-            DAILYPAPERS_DATA_DIR=str(data_dir),
-            DJANGO_SETTINGS_MODULE="dailypapers.settings",
-            DAILYPAPERS_BASE_URL="https://papers.example.org",
-            EMAIL_HOST="127.0.0.1",
-        )
-        import django
+    environment = {"DAILYPAPERS_BASE_URL": "https://papers.example.org", "EMAIL_HOST": "127.0.0.1"}
+    with harness.copied_data_dir(args, "dailypapers-bench-digest-", **environment):
         from django.conf import settings
-        from django.core.management import call_command
 
-        django.setup()
-        call_command("migrate", verbosity=0)
-        if args.random_vectors:
-            print(f"{harness.embed_missing_at_random()} papers not embedded got a random vector")
         day, cutoff = prepare(args.subscribers, args.accounts)
         from dailypapers.digests.models import Digest
         from dailypapers.digests.sending import send_due
@@ -288,8 +264,6 @@ def main() -> None:
             f"send all / (compose + SMTP) = {elapsed / (compose_only + transport):.2f}; "
             f"re-run sends nothing in {rerun:.1f} s"
         )
-    finally:
-        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

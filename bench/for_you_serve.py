@@ -26,15 +26,12 @@ import http.client
 import math
 import os
 import random
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 import harness
 from http_load import free_port, wait_for
@@ -166,31 +163,10 @@ def measure(port: int, credentials: list[tuple[str, str]], window: tuple[date, d
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=Path("/tmp/dpbench"))
+    harness.add_copy_arguments(parser)
     parser.add_argument("--readers", type=int, default=100)
-    parser.add_argument(
-        "--random-vectors",
-        action="store_true",
-        help="papers not embedded yet get a random vector (speed only: `index` takes 20 min)",
-    )
     args = parser.parse_args()
-    if not (args.data / "dailypapers.sqlite3").exists():
-        sys.exit(f"skipped: no catalog in {args.data} (run import and index there first)")
-    data_dir = Path(tempfile.mkdtemp(prefix="dailypapers-bench-for-you-"))
-    server = None
-    try:
-        harness.copy_catalog(args.data, data_dir)
-        os.environ.pop("DATABASE_URL", None)
-        os.environ.update(
-            DAILYPAPERS_DATA_DIR=str(data_dir), DJANGO_SETTINGS_MODULE="dailypapers.settings"
-        )
-        import django
-        from django.core.management import call_command
-
-        django.setup()
-        call_command("migrate", verbosity=0)
-        if args.random_vectors:
-            print(f"{harness.embed_missing_at_random()} papers not embedded got a random vector")
+    with harness.copied_data_dir(args, "dailypapers-bench-for-you-"):
         window = densest_window()
         started = time.perf_counter()
         credentials = add_readers(args.readers + 1, before=window[0])
@@ -204,13 +180,12 @@ def main() -> None:
             env=os.environ,
             stdout=subprocess.DEVNULL,
         )
-        wait_for(f"http://127.0.0.1:{port}{BASELINE}")
-        measure(port, credentials, window)
-    finally:
-        if server is not None:
+        try:
+            wait_for(f"http://127.0.0.1:{port}{BASELINE}")
+            measure(port, credentials, window)
+        finally:
             server.terminate()
             server.wait(timeout=30)
-        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -4,12 +4,15 @@ Import this module before Django: it points the settings at a temporary data
 dir (and, with a PostgreSQL URL, a new database that is dropped at exit).
 """
 
+import argparse
 import atexit
 import os
 import shutil
 import sqlite3
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -95,3 +98,41 @@ def embed_missing_at_random(seed: int = 5) -> int:
             batch_size=5000,
         )
     return len(missing)
+
+
+def add_copy_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--data`` (a data dir where `import` and `index` ran) and ``--random-vectors``."""
+    parser.add_argument("--data", type=Path, default=Path("/tmp/dpbench"))
+    parser.add_argument(
+        "--random-vectors",
+        action="store_true",
+        help="papers not embedded yet get a random vector (speed only: `index` takes 20 min)",
+    )
+
+
+@contextmanager
+def copied_data_dir(args: argparse.Namespace, prefix: str, **environment: str) -> Iterator[Path]:
+    """Django set up on a copy of ``args.data`` (SQLite, removed afterwards), with
+    ``environment`` set; papers without an embedding get a random one with
+    ``--random-vectors``."""
+    if not (args.data / "dailypapers.sqlite3").exists():
+        raise SystemExit(f"skipped: no catalog in {args.data} (run import and index there first)")
+    data_dir = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        copy_catalog(args.data, data_dir)
+        os.environ.pop("DATABASE_URL", None)
+        os.environ.update(
+            DAILYPAPERS_DATA_DIR=str(data_dir),
+            DJANGO_SETTINGS_MODULE="dailypapers.settings",
+            **environment,
+        )
+        import django
+        from django.core.management import call_command
+
+        django.setup()
+        call_command("migrate", verbosity=0)
+        if args.random_vectors:
+            print(f"{embed_missing_at_random()} papers not embedded got a random vector")
+        yield data_dir
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
