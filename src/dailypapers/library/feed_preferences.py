@@ -1,6 +1,8 @@
 """How much a reader's "For you" feed weighs the community's upvotes against personal
 fit: the knob on the page, kept per reader."""
 
+import math
+
 from .errors import Invalid
 from .models import FeedPreference
 
@@ -21,7 +23,7 @@ def set_community_weight(user, value: object) -> float:
     try:
         weight = float(value)
     except (TypeError, ValueError):
-        raise Invalid("The community weight is a number from 0 to 1.") from None
+        weight = math.nan  # fails the range test below, as "inf" does
     if not 0 <= weight <= 1:
         raise Invalid("The community weight is a number from 0 to 1.")
     FeedPreference.objects.update_or_create(user=user, defaults={"community": weight})

@@ -14,6 +14,7 @@ from .signed_in import refused
 
 
 def _page(request: HttpRequest, error: str = "", status: int = 200) -> HttpResponse:
+    token = feed_tokens.feed_token(request.user)
     return render(
         request,
         "web/feed_settings.html",
@@ -21,8 +22,8 @@ def _page(request: HttpRequest, error: str = "", status: int = 200) -> HttpRespo
             "title": "Your feed",
             "follows": follows.follows(request.user),
             "mutes": mutes.mutes(request.user).order_by("kind", "value"),
-            "feed_token": feed_tokens.feed_token(request.user),
-            "private_feeds": ForYouFeed.links_for(feed_tokens.feed_token(request.user)),
+            "feed_token": token,
+            "private_feeds": ForYouFeed.links_for(token),
             "error": error,
         },
         status=status,
