@@ -301,8 +301,8 @@ def for_you(request: HttpRequest, params: Query[ForYouParams]):
     if unknown:
         raise HttpError(400, f"unknown parameter: {', '.join(map(repr, unknown))}")
     try:
-        feed = readers.for_you(
-            readers.reader(request.auth),
+        feed = readers.feed(
+            readers.state_of(request.auth.pk),
             since=params.since,
             until=params.until,
             limit=params.limit,

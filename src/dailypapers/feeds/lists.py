@@ -183,7 +183,7 @@ class ForYouFeed(PaperFeed):
         user = user_for_feed_token(token)
         if user is None:
             raise Http404("No feed has this address: its token may have been reset.")
-        feed = readers.for_you(readers.reader(user), limit=ITEMS)
+        feed = readers.feed(readers.state_of(user.pk), limit=ITEMS)
         recommendations = feed.recommendations if feed else []
         papers = papers_in_order([r.arxiv_id for r in recommendations])
         return Channel(

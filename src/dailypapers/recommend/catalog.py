@@ -124,7 +124,7 @@ class _Pools:
         self.kept: OrderedDict[tuple[date, date], list] = OrderedDict()
         self.lock = threading.Lock()
 
-    def get(self, since: date, until: date) -> CandidatePool:
+    def get(self, since: date, until: date) -> tuple[CandidatePool, tuple]:
         if until < since:
             raise ValueError(f"the window ends ({until}) before it starts ({since})")
         if (until - since).days + 1 > MAX_WINDOW_DAYS:
@@ -135,17 +135,17 @@ class _Pools:
             if kept and now - kept[1] < POOL_SECONDS:
                 if now - kept[2] < CHECK_SECONDS:
                     self.kept.move_to_end((since, until))
-                    return kept[3]
+                    return kept[3], kept[0]
                 if self._state(since, until) == kept[0]:
                     kept[2] = now
                     self.kept.move_to_end((since, until))
-                    return kept[3]
+                    return kept[3], kept[0]
             state = self._state(since, until)
             pool = CandidatePool(candidates(since, until))
             self.kept[(since, until)] = [state, now, now, pool]
             while len(self.kept) > POOLS_KEPT:
                 self.kept.popitem(last=False)
-            return pool
+            return pool, state
 
     @staticmethod
     def _state(since: date, until: date) -> tuple:
@@ -175,7 +175,13 @@ def pool(since: date, until: date) -> CandidatePool:
     Raises ValueError (a message for the reader) for a window that ends before it
     starts or is longer than ``MAX_WINDOW_DAYS``.
     """
-    return _pools.get(since, until)
+    return _pools.get(since, until)[0]
+
+
+def window_state(since: date, until: date) -> tuple:
+    """What the window's papers were when its pool was prepared (papers, embeddings,
+    their last changes): a feed ranked on the window holds while this does."""
+    return _pools.get(since, until)[1]
 
 
 def forget_pools() -> None:

@@ -25,7 +25,7 @@ ties), 0.5 each counting the same.
 """
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property, partial
 from typing import Literal
 
@@ -111,6 +111,15 @@ class Recommendation:
     @cached_property
     def reason(self) -> Reason:
         return self._explain()
+
+    def __getstate__(self) -> dict:
+        # A kept feed (``readers.feed``) pickles its recommendations: each with its reason
+        # worked out, and the liked paper a reason names without its vector and abstract.
+        reason = self.reason
+        if reason.paper is not None:
+            named = ProfilePaper(reason.paper.arxiv_id, reason.paper.title, "")
+            reason = replace(reason, paper=named)
+        return {"arxiv_id": self.arxiv_id, "score": self.score, "reason": reason}
 
     def __repr__(self) -> str:
         return f"Recommendation({self.arxiv_id!r}, {self.score:.3f})"

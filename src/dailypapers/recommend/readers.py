@@ -10,11 +10,15 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from hashlib import sha256
+
+from django.core.cache import cache
+from django.db.models import Count, Max, Q, QuerySet
 
 from dailypapers.library.exclusions import Exclusions, exclusions_of
 from dailypapers.library.feed_preferences import community_weights
 from dailypapers.library.follows import follows_of_owners
-from dailypapers.library.models import CollectionItem, Follow, Mark
+from dailypapers.library.models import CollectionItem, Follow, Mark, Mute
 from dailypapers.papers.models import Organization, Upvote
 
 from . import catalog
@@ -25,6 +29,9 @@ from .ranker import DEFAULT_LIMIT, Recommendation
 # its cost grows with them, and a reader's interests move (docs/recommend.md, Speed).
 LIKED_LIMIT = 500
 MAX_LIMIT = 200
+# A reader's ranked feed is kept (``feed``) until something it was ranked from changes,
+# and at most as long as a prepared window keeps its upvote counts.
+FEED_SECONDS = catalog.POOL_SECONDS
 
 
 @dataclass(frozen=True)
@@ -36,12 +43,6 @@ class Reader:
     exclusions: Exclusions
     # The knob: how much the community's upvotes weigh against personal fit.
     community: float
-
-    @property
-    def is_new(self) -> bool:
-        """Nothing to learn from yet: no upvote, saved paper, dismissal or follow."""
-        profile = self.profile
-        return not (profile.liked or profile.dismissed or profile.follows)
 
 
 @dataclass(frozen=True)
@@ -92,8 +93,75 @@ def readers(
     }
 
 
-def reader(user) -> Reader:
-    return readers([user.pk])[user.pk]
+@dataclass(frozen=True)
+class ReaderState:
+    """What a reader's feed is ranked from, in a few numbers read by one small query each:
+    how many upvotes, saved papers, marks, follows and mutes they have and the newest of
+    each (rows are only ever added or deleted, so any change moves a count or a newest
+    id), and their knob. Reading it costs a fraction of reading the reader."""
+
+    user_id: int
+    library: tuple
+    dismissed: int
+    community: float
+
+    @property
+    def is_new(self) -> bool:
+        """Nothing to learn from yet: no upvote, saved paper, dismissal or follow."""
+        upvotes, saved, _, follows, _ = self.library
+        return not (upvotes[0] or saved[0] or self.dismissed or follows[0])
+
+
+def _counted(rows: QuerySet, **more) -> dict:
+    return rows.aggregate(count=Count("pk"), newest=Max("pk"), **more)
+
+
+def state_of(user_id: int) -> ReaderState:
+    marks = _counted(
+        Mark.objects.filter(user_id=user_id),
+        dismissed=Count("pk", filter=Q(kind=Mark.Kind.DISMISSED)),
+    )
+    library = tuple(
+        (found["count"], found["newest"])
+        for found in (
+            _counted(Upvote.objects.filter(user_id=user_id)),
+            _counted(CollectionItem.objects.filter(collection__owner_id=user_id)),
+            marks,
+            _counted(Follow.objects.filter(user_id=user_id)),
+            _counted(Mute.objects.filter(user_id=user_id)),
+        )
+    )
+    return ReaderState(user_id, library, marks["dismissed"], community_weights([user_id])[user_id])
+
+
+def feed(
+    state: ReaderState,
+    *,
+    since: date | None = None,
+    until: date | None = None,
+    limit: int = DEFAULT_LIMIT,
+    community: float | None = None,
+) -> ForYou | None:
+    """``for_you`` for the reader whose state it is, kept in the cache while neither
+    their state nor the window's papers change (``FEED_SECONDS`` at most): a reader
+    coming back to their page, or paging through it, is not ranked again."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValueError(f"limit is from 1 to {MAX_LIMIT}")
+    window = _window(since, until)
+    if window is None:
+        return None
+    # Stable across processes (unlike hash()): nodes sharing a cache share the feeds.
+    ranked_from = repr((state, community, catalog.window_state(*window))).encode()
+    key = (
+        f"for-you:{state.user_id}:{window[0]}:{window[1]}:{limit}:"
+        + sha256(ranked_from).hexdigest()[:32]
+    )
+    found = cache.get(key)
+    if found is None:
+        reader = readers([state.user_id])[state.user_id]
+        found = for_you(reader, since=window[0], until=window[1], limit=limit, community=community)
+        cache.set(key, found, FEED_SECONDS)
+    return found
 
 
 def for_you(

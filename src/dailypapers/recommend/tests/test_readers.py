@@ -13,7 +13,7 @@ from dailypapers.library import collections, follows, marks, mutes
 from dailypapers.library.feed_preferences import set_community_weight
 from dailypapers.library.models import CollectionItem
 from dailypapers.papers.models import Organization, Paper, Upvote
-from dailypapers.papers.services import add_upvote
+from dailypapers.papers.services import add_upvote, remove_upvote
 from dailypapers.recommend import readers
 
 from .stored import store, topic_vector
@@ -71,7 +71,7 @@ def save(user: User, arxiv_id: str, name: str = "Reading") -> None:
 
 
 def feed_of(user: User, **options) -> list[str]:
-    found = readers.for_you(readers.reader(user), **options)
+    found = readers.feed(readers.state_of(user.pk), **options)
     return [r.arxiv_id for r in found.recommendations]
 
 
@@ -80,19 +80,20 @@ def test_upvoted_and_saved_papers_both_teach_the_feed(week, reader):
     upvote(reader, upvoted)
     save(reader, saved)
 
-    found = readers.for_you(readers.reader(reader), limit=6)
+    found = readers.feed(readers.state_of(reader.pk), limit=6)
 
-    assert {p.arxiv_id for p in readers.reader(reader).profile.liked} == {upvoted, saved}
+    liked = readers.readers([reader.pk])[reader.pk].profile.liked
+    assert {p.arxiv_id for p in liked} == {upvoted, saved}
     assert {r.arxiv_id for r in found.recommendations} == set(week[SPEECH])
     assert found.recommendations[0].reason.kind == "similar"
     assert found.recommendations[0].reason.paper.arxiv_id in {upvoted, saved}
 
 
 def test_the_window_is_the_last_seven_days_unless_asked(week, reader):
-    found = readers.for_you(readers.reader(reader))
+    found = readers.feed(readers.state_of(reader.pk))
     assert (found.since, found.until) == (NEWEST - timedelta(days=6), NEWEST)
 
-    first_days = readers.for_you(readers.reader(reader), until=NEWEST - timedelta(days=4))
+    first_days = readers.feed(readers.state_of(reader.pk), until=NEWEST - timedelta(days=4))
 
     assert first_days.until == NEWEST - timedelta(days=4)
     published = dict(Paper.objects.values_list("arxiv_id", "published"))
@@ -118,7 +119,7 @@ def test_a_followed_organization_is_matched_by_its_name_and_given_as_the_reason(
     Paper.objects.filter(pk=week[SPEECH][3]).update(organization=lab)
     follows.follow(reader, "organization", "speech-lab")
 
-    first = readers.for_you(readers.reader(reader)).recommendations[0]
+    first = readers.feed(readers.state_of(reader.pk)).recommendations[0]
 
     assert first.arxiv_id == week[SPEECH][3]
     assert first.reason.text == "You follow Speech Lab"
@@ -131,9 +132,72 @@ def test_the_knob_at_one_puts_the_most_upvoted_first(week, reader):
 
     set_community_weight(reader, 1)
 
-    assert readers.reader(reader).community == 1.0
+    assert readers.state_of(reader.pk).community == 1.0
     assert feed_of(reader)[0] == week[SPEECH][4]
     assert feed_of(reader, community=0)[0] != week[SPEECH][4]
+
+
+@pytest.fixture
+def rankings(monkeypatch) -> list[int]:
+    """Each time a reader's feed is ranked (not taken from the cache), its reader's id."""
+    ranked = []
+    ranking = readers.for_you
+
+    def counted(reader, **options):
+        ranked.append(reader.user_id)
+        return ranking(reader, **options)
+
+    monkeypatch.setattr(readers, "for_you", counted)
+    return ranked
+
+
+def test_a_reader_coming_back_gets_their_kept_feed_without_being_ranked_again(
+    week, reader, rankings
+):
+    upvote(reader, earlier_paper(SPEECH, 1))
+
+    first, again = feed_of(reader), feed_of(reader)
+
+    assert again == first
+    assert rankings == [reader.pk]
+
+
+CHANGES = {
+    "upvote": lambda user, week: upvote(user, earlier_paper(GRAPHS, 3)),
+    "withdraw an upvote": lambda user, week: remove_upvote(
+        user, Upvote.objects.get(user=user).paper
+    ),
+    "save": lambda user, week: save(user, earlier_paper(GRAPHS, 3)),
+    "dismiss": lambda user, week: marks.dismiss(user, week[SPEECH][0]),
+    "mark read": lambda user, week: marks.mark_read(user, week[SPEECH][0]),
+    "mute": lambda user, week: mutes.mute(user, "word", "audio"),
+    "follow": lambda user, week: follows.follow(user, "category", "cs.LG"),
+    "knob": lambda user, week: set_community_weight(user, 0.5),
+}
+
+
+@pytest.mark.parametrize("change", CHANGES)
+def test_any_change_the_reader_makes_ranks_their_feed_again(week, reader, rankings, change):
+    upvote(reader, earlier_paper(SPEECH, 1))
+    before = feed_of(reader)
+
+    CHANGES[change](reader, week)
+    after = feed_of(reader)
+
+    assert rankings == [reader.pk, reader.pk]
+    if change in {"dismiss", "mark read"}:
+        assert week[SPEECH][0] in before
+        assert week[SPEECH][0] not in after
+
+
+def test_a_change_to_the_windows_papers_ranks_every_feed_again(week, reader, rankings):
+    feed_of(reader)
+
+    added = week_paper(SPEECH, 20)
+    readers.catalog.forget_pools()
+
+    assert added in feed_of(reader)
+    assert rankings == [reader.pk, reader.pk]
 
 
 def test_only_the_newest_liked_papers_are_learned_from(week, reader):
@@ -168,7 +232,7 @@ def test_many_readers_are_read_in_a_few_queries_whatever_their_number(
 
 def test_a_new_reader_gets_starting_points_and_then_a_feed_from_what_they_picked(week, reader):
     Paper.objects.filter(pk=week[GRAPHS][2]).update(upvotes=30)
-    assert readers.reader(reader).is_new
+    assert readers.state_of(reader.pk).is_new
 
     starting = readers.starting_points()
 
@@ -176,7 +240,7 @@ def test_a_new_reader_gets_starting_points_and_then_a_feed_from_what_they_picked
     assert "cs" not in dict(starting.categories)
     assert starting.papers[0] == week[GRAPHS][2]
     save(reader, week[SPEECH][0], "Starting points")
-    assert not readers.reader(reader).is_new
+    assert not readers.state_of(reader.pk).is_new
     assert set(feed_of(reader, limit=5)) == set(week[SPEECH][1:])
 
 
@@ -191,17 +255,18 @@ def test_a_new_reader_gets_starting_points_and_then_a_feed_from_what_they_picked
 )
 def test_a_bad_window_or_limit_is_refused_with_a_reason(week, reader, options, message):
     with pytest.raises(ValueError, match=message):
-        readers.for_you(readers.reader(reader), **options)
+        readers.feed(readers.state_of(reader.pk), **options)
 
 
 def test_an_empty_catalog_has_no_feed_yet(reader):
-    assert readers.for_you(readers.reader(reader)) is None
+    assert readers.feed(readers.state_of(reader.pk)) is None
     assert readers.starting_points().papers == []
 
 
 def test_papers_already_sent_are_left_out_when_asked(week, reader):
     upvote(reader, earlier_paper(SPEECH, 1))
 
-    shown = feed_of(reader, seen=week[SPEECH][:3])
+    found = readers.for_you(readers.readers([reader.pk])[reader.pk], seen=week[SPEECH][:3])
+    shown = [r.arxiv_id for r in found.recommendations]
 
     assert not set(week[SPEECH][:3]) & set(shown)

@@ -35,12 +35,12 @@ def _day(request: HttpRequest, name: str) -> date | None:
 @login_required
 def for_you(request: HttpRequest) -> HttpResponse:
     """The reader's feed; ``?since=`` and ``?until=`` (YYYY-MM-DD) pick another window."""
-    reader = readers.reader(request.user)
+    reader = readers.state_of(request.user.pk)
     # Ranked up to this page and one more paper (is there a next page?): each paper ranked
     # costs its reason and its card's row.
     shown = min(page_number(request) * PAGE_SIZE + 1, readers.MAX_LIMIT)
     try:
-        feed = readers.for_you(
+        feed = readers.feed(
             reader, since=_day(request, "since"), until=_day(request, "until"), limit=shown
         )
     except (InvalidPeriod, ValueError) as error:

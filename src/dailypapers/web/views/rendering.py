@@ -4,9 +4,11 @@ the following page as cards alone for htmx's "more", and the pages that refuse.
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.text import slugify
 
 from dailypapers.library.models import Mark
 from dailypapers.papers.models import DailyListing, Paper, Upvote
@@ -31,6 +33,11 @@ class Card:
     note: str = ""
     # Why "For you" shows it.
     reason: str = ""
+
+    @cached_property
+    def slug(self) -> str:
+        """The paper's id as the card's element ids spell it."""
+        return slugify(self.paper.arxiv_id)
 
 
 def cards(request: HttpRequest, papers: list[Paper], listed_on: list | None = None) -> list[Card]:
