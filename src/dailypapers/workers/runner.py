@@ -196,6 +196,8 @@ class WorkerProcess:
                 logger.info("%s: enqueued for %s", job.name, period)
                 if not job.skip_if_unfinished:
                     self.say(f"{job.name}: enqueued for {period}")
+            elif not job.skip_if_unfinished:
+                self.say(f"{job.name}: {period} enqueued already (by another worker or start)")
             self.tried[job.name] = period
         for task_id in recovery.recover_lost_tasks(self.lost_after):
             self.say(f"task {task_id}: its worker stopped; queued to run again")

@@ -5,37 +5,47 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Heartbeat',
+            name="Heartbeat",
             fields=[
-                ('worker_id', models.CharField(max_length=64, primary_key=True, serialize=False)),
-                ('host', models.CharField(max_length=255)),
-                ('pid', models.IntegerField()),
-                ('queues', models.CharField(max_length=200)),
-                ('started_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('seen_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('running', models.JSONField(default=list)),
+                ("worker_id", models.CharField(max_length=64, primary_key=True, serialize=False)),
+                ("host", models.CharField(max_length=255)),
+                ("pid", models.IntegerField()),
+                ("queues", models.CharField(max_length=200)),
+                ("started_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("seen_at", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                ("running", models.JSONField(default=list)),
             ],
         ),
         migrations.CreateModel(
-            name='ScheduleClaim',
+            name="ScheduleClaim",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('job', models.CharField(max_length=40)),
-                ('period', models.CharField(max_length=40)),
-                ('claimed_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('claimed_by', models.CharField(max_length=64)),
-                ('task_id', models.CharField(blank=True, max_length=64)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("job", models.CharField(max_length=40)),
+                ("period", models.CharField(max_length=40)),
+                (
+                    "claimed_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now),
+                ),
+                ("claimed_by", models.CharField(max_length=64)),
+                ("task_id", models.CharField(blank=True, max_length=64)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('job', 'period'), name='one_claim_per_job_period')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("job", "period"), name="one_claim_per_job_period"
+                    )
+                ],
             },
         ),
     ]
