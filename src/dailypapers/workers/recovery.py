@@ -42,13 +42,21 @@ def recover_lost_tasks(lost_after: float) -> list[str]:
     heartbeat may not name it yet.
     """
     started_before = timezone.now() - timedelta(seconds=lost_after)
+    running = DBTaskResult.objects.filter(
+        status=TaskResultStatus.RUNNING, started_at__lt=started_before
+    )
+    # Read first, without a lock: every worker asks every second, and on SQLite a
+    # transaction that may write takes the database's one write lock.
+    live = live_workers(lost_after)
+    if all(
+        str(task_id) in live.get(ids[-1] if ids else "", set())
+        for task_id, ids in running.values_list("id", "worker_ids")
+    ):
+        return []
     recovered = []
     with transaction.atomic():
         live = live_workers(lost_after)
-        running = DBTaskResult.objects.select_for_update().filter(
-            status=TaskResultStatus.RUNNING, started_at__lt=started_before
-        )
-        for task in running:
+        for task in running.select_for_update():
             worker = task.worker_ids[-1] if task.worker_ids else ""
             if str(task.id) in live.get(worker, set()):
                 continue

@@ -18,18 +18,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from django.db import close_old_connections
+from django.db import InterfaceError, OperationalError, close_old_connections
 from django.utils import timezone
 from django_tasks.base import Task
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
-from dailypapers.scheduling import DATABASE_UNAVAILABLE
-
 from . import queue, recovery
 from .models import Heartbeat
 
 logger = logging.getLogger(__name__)
+
+# What a database that stopped, restarted or dropped the connection raises.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 
 # Seconds a queue's thread waits when it found no task, and the scheduler between ticks.
 POLL_SECONDS = 1.0
