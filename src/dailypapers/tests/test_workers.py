@@ -6,15 +6,17 @@ import json
 import subprocess
 import time
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from aiosmtpd.controller import Controller
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from dailypapers.conftest import ExternalDatabase, free_port, wait_until_answering
+from dailypapers.conftest import ExternalDatabase, arxiv_row, free_port, wait_until_answering
 from dailypapers.digests.tests.conftest import Inbox
-from dailypapers.ingest.tests.stand_ins import closed_port_url
+from dailypapers.ingest.hf_daily import hf_today
+from dailypapers.ingest.tests.stand_ins import closed_port_url, hf_row, stand_in_environment
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -159,3 +161,49 @@ def test_a_digest_task_killed_half_way_is_run_again_by_another_worker_and_nobody
         f"SELECT COUNT(*) FROM digests_digest WHERE period = 'daily:{THURSDAY}' AND status = 'sent'"
     )
     assert db.scalar(sent) == SUBSCRIBERS
+
+
+def test_a_sync_task_killed_half_way_is_run_again_and_continues_after_the_last_whole_day(
+    tmp_path, settings, hf_api, arxiv_stand_in
+):
+    days = [str(hf_today() - timedelta(days=n)) for n in (3, 2, 1)]
+    for n, day in enumerate(days):
+        rows = [hf_row(f"2511.{n}000{k}", day) for k in (1, 2)]
+        hf_api.add(rows)
+        for row in rows:
+            arxiv_stand_in.papers[row["id"]] = arxiv_row(row["id"])
+    # The worker is killed while it waits for the second day: the first is stored.
+    hf_api.hold_day = days[1]
+    db = ExternalDatabase(tmp_path)
+    db.env |= stand_in_environment(settings) | {
+        "DAILYPAPERS_SYNC_HF": "1",
+        "DAILYPAPERS_SYNC_HF_TIME": "00:00",
+        "DAILYPAPERS_HARVEST_DAYS": "3",
+        "DAILYPAPERS_COMPLETE_PENDING_MINUTES": "0",
+        "DAILYPAPERS_WORKER_LOST_SECONDS": "3",
+    }
+    task = f"SELECT status FROM {TASKS} WHERE task_path LIKE '%.sync_hf'"
+    listings = "SELECT COUNT(*) FROM papers_dailylisting"
+    first = started(db, "worker", "--queues", "default")
+    try:
+        wait_for(hf_api.held.is_set, "the sync to reach the second day", first)
+        first.kill()
+        first.communicate(timeout=60)
+    finally:
+        stopped(first)
+    assert db.scalar(task) == "RUNNING" and db.scalar(listings) == 2
+    asked_for_the_first_day = hf_api.requests.count((days[0], 0))
+    hf_api.hold_day = ""
+    hf_api.release.set()
+    second = started(db, "worker", "--queues", "default")
+    try:
+        wait_for(lambda: db.scalar(task) == "SUCCESSFUL", "the sync to run again", second)
+    finally:
+        output = stopped(second)
+
+    assert "its worker stopped; queued to run again" in output, output
+    # Every listing once, and the run again started after the day the killed one stored.
+    assert db.scalar(listings) == 6
+    assert db.scalar("SELECT COUNT(*) FROM papers_paper WHERE version > 0") == 6
+    assert hf_api.requests.count((days[0], 0)) == asked_for_the_first_day
+    assert db.scalar("SELECT COUNT(*) FROM workers_scheduleclaim WHERE job = 'sync-hf'") == 1

@@ -20,7 +20,7 @@ from dailypapers.papers.models import Paper
 from dailypapers.workers.queue import claim_and_enqueue
 from dailypapers.workers.runner import new_worker_id
 
-# Seconds a background process that stopped waits before it is started again: one that
+# Seconds the background worker, stopped, waits before it is started again: one that
 # cannot start at all (a bad setting) says so in the log this often, not many times a second.
 RESTART_AFTER = 10.0
 
