@@ -23,6 +23,8 @@ import psycopg
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.models import DBTaskResult
 
 from dailypapers.ingest.tests.stand_ins import ArxivStandIn, FakeHuggingFace
 from dailypapers.recommend import catalog as recommend_catalog
@@ -47,6 +49,29 @@ def fresh_candidate_pools():
     recommend_catalog.forget_pools()
     yield
     recommend_catalog.forget_pools()
+
+
+def run_queued_tasks() -> list[DBTaskResult]:
+    """Run every task waiting in the queue, in this process and the test's transaction, as
+    a worker would (its loop closes connections between tasks, which a test's would not
+    survive); the tasks run, each with its outcome."""
+    worker = Worker(
+        queue_names=["*"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="the test",
+        excluded_queue_names=[],
+    )
+    done = []
+    while (task := DBTaskResult.objects.ready().first()) is not None:
+        task.claim(worker.worker_id)
+        worker.run_task(task)
+        task.refresh_from_db()
+        done.append(task)
+    return done
 
 
 def arxiv_row(arxiv_id: str = "2403.01779", **fields) -> dict:

@@ -2,6 +2,7 @@
 treated like Ctrl-C (importers, ``index``, ``backup``, ``restore``)."""
 
 import signal
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -44,7 +45,13 @@ def count_progress(console: Console) -> Progress:
 
 @contextmanager
 def terminate_as_interrupt() -> Iterator[None]:
-    """Treat ``kill`` (SIGTERM) like Ctrl-C, so the current batch rolls back cleanly."""
+    """Treat ``kill`` (SIGTERM) like Ctrl-C, so the current batch rolls back cleanly.
+
+    Only in the main thread, where Python delivers signals: in a worker's task thread
+    the worker process handles SIGTERM itself (workers/runner.py)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
 
     def interrupt(signum, frame):
         raise KeyboardInterrupt

@@ -1,10 +1,12 @@
-"""How `dailypapers serve`'s background processes repeat their work: jobs once a day at a
-time of day (digests, the Hugging Face sync), and watches every few seconds (the indexer,
-the arXiv fetches), all of which outlive a database that goes away and comes back."""
+"""When background work is due: jobs once a day at a time of day (digests, the Hugging Face
+sync) or every so many seconds (the indexer, pending papers), each cut into periods that
+every node's scheduler computes alike (the workers enqueue each period's task once), and
+watches every few seconds that outlive a database that goes away and comes back."""
 
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from datetime import time as clock
 
@@ -37,33 +39,36 @@ def next_run(now: datetime, at: clock) -> datetime:
     return candidate
 
 
-def run_forever(at: clock, job: Callable[[], None]) -> None:
-    """Call ``job`` at ``at`` every day; also once now if today's time has passed.
+@dataclass(frozen=True)
+class Daily:
+    """Every day at ``at`` (TIME_ZONE). The period is the day, from ``at`` on: a scheduler
+    started after today's time runs today's job at once, one started before waits."""
 
-    That first call catches up a day when the server was down at the time; the
-    jobs are safe to repeat (each digest is recorded once per period, a sync
-    continues where the last one stopped).
-    """
-    now = timezone.now()
-    if timezone.localtime(now).time() >= at:
-        _run(job)
-    while True:
-        wake = next_run(timezone.now(), at)
-        # Short sleeps, so a clock change (suspend, NTP) moves the wake-up with it.
-        while (left := (wake - timezone.now()).total_seconds()) > 0:
-            time.sleep(min(left, 60))
-        _run(job)
+    at: clock
+
+    def period(self, now: datetime) -> str | None:
+        local = timezone.localtime(now)
+        return local.date().isoformat() if local.time() >= self.at else None
+
+    def describe(self, now: datetime) -> str:
+        zone = timezone.get_current_timezone_name()
+        next_at = next_run(now, self.at)
+        first = "today's run is due" if self.period(now) else f"next {next_at:%Y-%m-%d %H:%M}"
+        return f"every day at {self.at:%H:%M} ({zone}); {first}"
 
 
-def _run(job: Callable[[], None]) -> None:
-    close_old_connections()
-    try:
-        job()
-    except Exception:
-        # One bad day must not stop the scheduler: tomorrow's run does what is owed.
-        logger.exception("the daily job %s failed", getattr(job, "__qualname__", job))
-    finally:
-        close_old_connections()
+@dataclass(frozen=True)
+class Every:
+    """Every ``seconds``: the periods are the clock cut into slices of that length, the same
+    on every node whatever its start."""
+
+    seconds: float
+
+    def period(self, now: datetime) -> str | None:
+        return str(int(now.timestamp() // self.seconds))
+
+    def describe(self, now: datetime) -> str:
+        return f"every {self.seconds:g} s"
 
 
 def run_every(seconds: float, job: Callable[[], None]) -> None:

@@ -128,6 +128,10 @@ INSTALLED_APPS = [
     # Its app serves Swagger UI (/api/docs) from its own static files, not from a CDN.
     "ninja",
     "dailypapers",
+    # Background work as tasks in the database (docs/architecture.md, Decisions).
+    "django_tasks",
+    "django_tasks_db",
+    "dailypapers.workers",
     "dailypapers.throttles",
     "dailypapers.papers",
     "dailypapers.ingest",
@@ -277,6 +281,19 @@ HF_API_URL = os.environ.get("DAILYPAPERS_HF_API_URL", "https://huggingface.co").
 HF_REQUEST_DELAY = float(os.environ.get("DAILYPAPERS_HF_REQUEST_DELAY", "1"))
 SYNC_HF = env_bool("DAILYPAPERS_SYNC_HF", False)
 SYNC_HF_TIME = os.environ.get("DAILYPAPERS_SYNC_HF_TIME", "06:00")
+
+# Background work: tasks in the database, run by `dailypapers worker` (and the one `serve`
+# starts). Queues: "fetch" (papers visitors wait for), "index" (the search indexer, slow),
+# "default" (the rest); each worker runs a thread per queue it serves.
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default", "fetch", "index"],
+    }
+}
+# A worker silent this many seconds is taken for dead: the tasks it was running are run
+# again by another (workers/recovery.py).
+WORKER_LOST_SECONDS = float(os.environ.get("DAILYPAPERS_WORKER_LOST_SECONDS", "60"))
 
 # Search: the embedded keyword index and the embedding cache live in the data dir.
 SEARCH_INDEX_DIR = Path(os.environ.get("DAILYPAPERS_INDEX_DIR", DATA_DIR / "index"))

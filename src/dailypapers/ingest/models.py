@@ -103,8 +103,8 @@ class SourceStatus(models.Model):
 class FetchRequest(models.Model):
     """A paper someone asked the site to fetch from arXiv, and how that went.
 
-    The page or API call that asks only records it; ``add --watch`` (which
-    ``serve`` runs) does the fetching in the background (ingest/on_demand.py).
+    The page or API call that asks only records it and enqueues a fetch; a
+    worker does the fetching in the background (ingest/on_demand.py).
     One row per paper: asking again while it waits changes nothing.
     """
 

@@ -1,25 +1,30 @@
 """Papers visitors ask for, fetched from arXiv in the background.
 
-A page or an API call only records the request (``request_fetch``) and answers
-at once; ``add --watch``, which ``serve`` runs, fetches whatever is queued in one
-arXiv request (``fetch_requested``) and records each outcome in words for the
-visitor. Outside calls stay out of the web workers: a slow or silent arXiv holds
-one background process, for at most ``SOURCE_TIMEOUT``, never a page. The
-status is a row, so a task queue could take the fetching over without changing
-the pages.
+A page or an API call only records the request (``request_fetch``), enqueues the
+``fetch_queued`` task (on the "fetch" queue, unless a run of it waits already) and
+answers at once; a worker fetches whatever is queued in one arXiv request
+(``fetch_requested``) and records each outcome in words for the visitor. Outside
+calls stay out of the web workers: a slow or silent arXiv holds one worker thread,
+for at most ``SOURCE_TIMEOUT``, never a page. The status is a row, so a run killed
+half-way is simply run again: it takes the requests still "fetching" too.
 """
 
+import sys
 from collections.abc import Iterable
+from functools import cache
 
 import arxiv
 from django.db import transaction
 from django.utils import timezone
+from django_tasks import task
 
 from dailypapers.papers.services import UpsertCounts, upsert_papers
+from dailypapers.papers.signals import announce_catalog_change
 from dailypapers.throttles import limits
+from dailypapers.workers import queue
 
-from .arxiv_api import BATCH_SIZE, ArxivUnavailable, fetch_papers
-from .models import FetchRequest
+from .arxiv_api import BATCH_SIZE, ArxivUnavailable, arxiv_client, fetch_papers
+from .models import FetchRequest, SourceStatus
 
 Status = FetchRequest.Status
 
@@ -66,7 +71,35 @@ def request_fetch(arxiv_id: str) -> FetchRequest:
             fetch.status, fetch.reason = Status.QUEUED, ""
             fetch.requested_at = fetch.updated_at = now
             fetch.save()
+        transaction.on_commit(lambda: queue.enqueue_unless_waiting(fetch_queued))
     return fetch
+
+
+@cache
+def worker_client() -> arxiv.Client:
+    """One client per worker process: its runs keep ARXIV_REQUEST_DELAY apart."""
+    return arxiv_client()
+
+
+@task(queue_name="fetch")
+def fetch_queued() -> int:
+    """The task: fetch what visitors asked for, until nothing is queued; papers stored."""
+    stored = 0
+    while True:
+        try:
+            counts = fetch_requested(worker_client())
+        except ArxivUnavailable as error:
+            SourceStatus.record(SourceStatus.Source.ARXIV_API, str(error))
+            print(f"{error}: the papers visitors asked for are marked failed", file=sys.stderr)
+            return stored
+        if counts is None:
+            return stored
+        SourceStatus.record(SourceStatus.Source.ARXIV_API)
+        if counts.changed:
+            stored += counts.changed
+            print(f"{counts.changed} papers fetched from arXiv as visitors asked", flush=True)
+            for line in announce_catalog_change("fetch_queued"):
+                print(line, flush=True)
 
 
 def fetch_requested(client: arxiv.Client) -> UpsertCounts | None:
@@ -74,8 +107,9 @@ def fetch_requested(client: arxiv.Client) -> UpsertCounts | None:
 
     Returns what was stored, or None when nothing was asked for. Raises
     ArxivUnavailable (after marking the requests failed) when arXiv cannot be
-    reached. One process does this: a request still "fetching" when a round
-    starts was left by a round the database or a kill interrupted, and is taken again.
+    reached. A request still "fetching" when a run starts was left by a run the
+    database or a kill interrupted, and is taken again (two workers' runs at once
+    may both fetch a paper: it is stored once).
     """
     asked = list(
         FetchRequest.objects.filter(status__in=[Status.QUEUED, Status.FETCHING])

@@ -1,8 +1,8 @@
 """Papers put in a collection before the catalog has them, and how they get there.
 
 Each is a PendingItem, and its fetch is ingest.on_demand's FetchRequest (one per
-paper, shared with the pages and everyone else who asked for it), which
-``add --watch`` (run by ``serve``) fetches from arXiv in the background. Every
+paper, shared with the pages and everyone else who asked for it), which a
+worker's ``fetch_queued`` task fetches from arXiv in the background. Every
 run that stores papers sends ``papers.signals.catalog_changed``; its receiver
 here moves each pending item whose paper is now in the catalog into its
 collection, with its note. Reading a collection's pending papers does the same

@@ -214,7 +214,7 @@ def test_requests_answer_503_while_postgresql_is_down_and_recover_without_a_rest
             "DAILYPAPERS_ARXIV_REQUEST_DELAY": "0",
             "DAILYPAPERS_MODEL_DIR": str(settings.MODEL_DIR),
             "DAILYPAPERS_EMBEDDING_CACHE": str(settings.EMBEDDING_CACHE),
-            # Every background process serve can run, so that each meets the outage.
+            # Every schedule the worker can run, so that each meets the outage.
             "DAILYPAPERS_DIGEST_TIME": "23:59",
             "DAILYPAPERS_SYNC_HF": "1",
             "DAILYPAPERS_SYNC_HF_TIME": "23:59",
@@ -222,7 +222,7 @@ def test_requests_answer_503_while_postgresql_is_down_and_recover_without_a_rest
             "DAILYPAPERS_COMPLETE_PENDING_MINUTES": "0.05",
         }
         with serving_into(log, db, "--workers", 2, "--threads", 2, env=env) as site:
-            wait_for(lambda: len(background_processes()) == 4, "the background processes")
+            wait_for(lambda: len(background_processes()) == 1, "the background worker")
             before = background_processes()
             # The catalog's first paper, through the background fetcher: it is at work.
             assert a_fetch(site.url, token, arxiv, "2404.00001") == "done"
@@ -241,7 +241,7 @@ def test_requests_answer_503_while_postgresql_is_down_and_recover_without_a_rest
             )
             recovered = time.monotonic() - restarted
 
-            time.sleep(2)  # a round of each watch that fails would have ended its process
+            time.sleep(2)  # a loop of the worker that fails would have ended its process
             after = background_processes()
             survived = {c: pid for c, pid in after.items() if before.get(c) == pid}
             fetched = a_fetch(site.url, token, arxiv, "2404.00002")
@@ -306,8 +306,8 @@ def a_fetch(url: str, token: str, arxiv: ArxivStandIn, arxiv_id: str) -> str:
 
 
 def a_killed_background_process_is_started_again(before: dict[str, int]) -> tuple[str, float]:
-    """The indexer, killed: the seconds until serve has started it again (inf: never)."""
-    command = next(c for c in before if c.startswith("index"))
+    """The worker, killed: the seconds until serve has started it again (inf: never)."""
+    command = next(c for c in before if c.startswith("worker"))
     with suppress(ProcessLookupError):  # the outage ended it already
         os.kill(before[command], signal.SIGKILL)
     killed = time.monotonic()

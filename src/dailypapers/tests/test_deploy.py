@@ -46,7 +46,7 @@ def dailypapers_commands() -> list[tuple[Path, list[str]]]:
 
 def test_units_run_commands_and_flags_that_exist():
     commands = dailypapers_commands()
-    assert {arguments[0] for _, arguments in commands} == {"serve", "index", "digest", "backup"}
+    assert {arguments[0] for _, arguments in commands} == {"serve", "worker", "digest", "backup"}
     for unit, (name, *arguments) in commands:
         command = load_command_class(get_commands()[name], name)
         try:

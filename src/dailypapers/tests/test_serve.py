@@ -13,7 +13,13 @@ import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from dailypapers.cli import command_hint
-from dailypapers.conftest import ExternalDatabase, arxiv_row, canned_http_server, free_port
+from dailypapers.conftest import (
+    ExternalDatabase,
+    arxiv_row,
+    canned_http_server,
+    free_port,
+    run_queued_tasks,
+)
 from dailypapers.ingest.hf_daily import hf_today
 from dailypapers.ingest.tests.stand_ins import (
     closed_port_url,
@@ -73,14 +79,18 @@ def test_empty_catalog_offers_a_harvest_when_not_configured_to_run_it(settings):
 
 
 @pytest.mark.django_db
-def test_offline_first_start_says_what_failed_and_how_to_import(settings, client):
+def test_offline_first_start_says_what_failed_and_how_to_import(settings, client, capsys):
     settings.HARVEST_ON_EMPTY = True
     settings.ARXIV_REQUEST_DELAY = 0
     settings.ARXIV_OAI_URL = f"{closed_port_url()}/oai"
     settings.HF_API_URL = closed_port_url()
     command = Serve(stdout=StringIO(), stderr=StringIO())
     command.offer_first_content()
-    err = command.stderr._out.getvalue()
+    assert "the worker harvests arXiv" in command.stdout._out.getvalue()
+    # The worker's task: its log (serve's, for the worker serve starts) says what failed.
+    [harvest] = run_queued_tasks()
+    assert harvest.status == "SUCCESSFUL" and len(harvest.return_value) == 2
+    err = capsys.readouterr().err
     assert "Could not harvest arXiv" in err and settings.ARXIV_OAI_URL in err
     assert "Could not sync Hugging Face's daily papers" in err and settings.HF_API_URL in err
     assert "dailypapers import" in err
@@ -95,7 +105,7 @@ def test_offline_first_start_says_what_failed_and_how_to_import(settings, client
 
 @pytest.mark.django_db
 def test_first_start_harvests_arxiv_and_syncs_hugging_face_so_both_lists_have_content(
-    settings, client, hf_api, arxiv_stand_in
+    settings, client, hf_api, arxiv_stand_in, capsys
 ):
     settings.HARVEST_ON_EMPTY = True
     yesterday = hf_today() - timedelta(days=1)
@@ -106,8 +116,13 @@ def test_first_start_harvests_arxiv_and_syncs_hugging_face_so_both_lists_have_co
         settings.ARXIV_OAI_URL = f"{oai.url}/oai"
         command = Serve(stdout=StringIO(), stderr=StringIO())
         command.offer_first_content()
+        # A second node starting on the same empty catalog: the harvest is queued once.
+        Serve(stdout=StringIO(), stderr=StringIO()).offer_first_content()
+        [harvest] = run_queued_tasks()
 
     assert command.stderr._out.getvalue() == ""
+    assert harvest.status == "SUCCESSFUL" and harvest.return_value == []
+    assert "Could not" not in capsys.readouterr().err
     since = date.today() - timedelta(days=settings.HARVEST_DAYS)
     assert oai.requests[0]["from"] == str(since)
     assert hf_api.requests[0] == (str(since), 0)
@@ -157,7 +172,8 @@ def test_serve_syncs_hugging_face_daily_and_completes_pending_papers_in_the_back
     finally:
         server.terminate()
         output = server.communicate(timeout=60)[0]
-    assert "sync-hf: Hugging Face's daily papers every day at 00:00" in output
+    assert "sync-hf: every day at 00:00 (UTC); today's run is due" in output
+    assert "sync-hf: enqueued for" in output
     assert "2 pending papers completed from arXiv" in output
 
 

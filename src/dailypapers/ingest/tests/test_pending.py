@@ -1,5 +1,6 @@
-"""Papers known only from a daily listing are completed from arXiv in the background
-(``add --pending --watch``, which ``serve`` runs), quietly while arXiv is down."""
+"""Papers known only from a daily listing are completed from arXiv in the background (the
+``complete_pending`` task, scheduled by ``dailypapers worker``, which ``serve`` runs),
+quietly while arXiv is down."""
 
 import subprocess
 import threading
@@ -24,7 +25,7 @@ def wait_for(condition: Callable[[], bool], process: subprocess.Popen, what: str
         time.sleep(0.1)
 
 
-def test_the_watch_completes_pending_papers_once_arxiv_answers_and_says_so_once_while_down(
+def test_the_worker_completes_pending_papers_once_arxiv_answers_and_says_so_once_while_down(
     tmp_path, write_jsonl, arxiv_stand_in, settings
 ):
     listed = write_jsonl(
@@ -35,12 +36,15 @@ def test_the_watch_completes_pending_papers_once_arxiv_answers_and_says_so_once_
         ],
     )
     db = ExternalDatabase(tmp_path)
-    db.env |= stand_in_environment(settings)
+    db.env |= stand_in_environment(settings) | {
+        "DAILYPAPERS_COMPLETE_PENDING_MINUTES": "0.005",  # a run every 0.3 s at most
+        "PYTHONUNBUFFERED": "1",
+    }
     assert db.run("import", listed).returncode == 0
     assert db.scalar(PENDING) == 2
     arxiv_stand_in.down = True
     watch = subprocess.Popen(
-        db.command("add", "--pending", "--watch", "0.2"),
+        db.command("worker", "--queues", "default"),
         env=db.env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -56,7 +60,7 @@ def test_the_watch_completes_pending_papers_once_arxiv_answers_and_says_so_once_
             arxiv_stand_in.papers[f"2403.0000{n}"] = arxiv_row(f"2403.0000{n}")
         arxiv_stand_in.down = False
         # Up to the search index's line: stopped while it loads the embedding model,
-        # the watch would end with the model's ImportError rather than quietly.
+        # the worker would end with the model's ImportError rather than quietly.
         wait_for(lambda: any("Search:" in line for line in lines), watch, "the completion")
     finally:
         watch.terminate()

@@ -310,14 +310,6 @@ def test_until_before_from_is_refused(hf_api):
         sync("--from", TUESDAY, "--until", MONDAY)
 
 
-def test_the_schedule_needs_a_time_of_day_and_no_dates(settings):
-    settings.SYNC_HF_TIME = "6am"
-    with pytest.raises(CommandError, match="DAILYPAPERS_SYNC_HF_TIME must be HH:MM"):
-        sync("--schedule")
-    with pytest.raises(CommandError, match="drop --from/--until"):
-        sync("--schedule", "--from", MONDAY)
-
-
 def test_mirrored_upvotes_are_the_baseline_and_local_upvotes_add_to_them(hf_api):
     hf_api.add([hf_row("2403.00001", MONDAY, upvotes=5)])
     sync("--from", MONDAY, "--until", MONDAY)

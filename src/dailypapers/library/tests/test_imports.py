@@ -209,7 +209,7 @@ def test_an_unknown_paper_joins_the_collection_when_its_fetch_brings_it(
     arxiv_stand_in.papers["2405.00001"] = arxiv_row("2405.00001", published="2024-05-01")
 
     fetch_requested(arxiv_client())
-    lines = announce_catalog_change("add --watch")
+    lines = announce_catalog_change("fetch_queued")
 
     assert lines == ["Library: 1 papers readers asked for added to their collections"]
     [item] = collection_items(collection)

@@ -14,16 +14,20 @@ from threadpoolctl import threadpool_limits
 
 from dailypapers import mail
 from dailypapers.cli import command_hint
+from dailypapers.ingest.tasks import fill_empty_catalog
+from dailypapers.management.commands.worker import QUEUES
 from dailypapers.papers.models import Paper
+from dailypapers.workers.queue import claim_and_enqueue
+from dailypapers.workers.runner import new_worker_id
 
-# Seconds a background process that stopped waits before it is started again: one that
+# Seconds the background worker, stopped, waits before it is started again: one that
 # cannot start at all (a bad setting) says so in the log this often, not many times a second.
 RESTART_AFTER = 10.0
 
 
 class Background:
-    """``serve``'s background processes (``dailypapers`` commands): started once gunicorn
-    serves, started again when one stops (a crash, the OOM killer), stopped with it."""
+    """``serve``'s background process (``dailypapers worker``): started once gunicorn
+    serves, started again when it stops (a crash, the OOM killer), stopped with it."""
 
     def __init__(self, commands: list[list[str]], say: Callable[[str], None]):
         self.commands = commands
@@ -55,11 +59,11 @@ class Background:
 
 
 class Arbiter(gunicorn.arbiter.Arbiter):
-    """gunicorn's master process, which also keeps the background processes running.
+    """gunicorn's master process, which also keeps the background worker running.
 
     Its loop checks the workers about once a second, in the main thread: the
-    background processes are checked there too, rather than from a thread of
-    a process that forks the workers.
+    background worker is checked there too, rather than from a thread of a
+    process that forks the workers.
     """
 
     def manage_workers(self) -> None:
@@ -111,7 +115,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-indexer",
             action="store_true",
-            help="do not run `dailypapers index --watch` beside the server",
+            help='leave the indexer\'s tasks (the "index" queue) to a worker of its own',
         )
 
     def handle(self, *args, host, port, workers, threads, no_indexer, **options):
@@ -121,23 +125,11 @@ class Command(BaseCommand):
         if not Paper.objects.exists():
             self.offer_first_content()
         self.report_pending_metadata()
-        pending_minutes = settings.COMPLETE_PENDING_MINUTES
-        pending = ["--pending"] if pending_minutes > 0 else []
-        background = [
-            # Embedding is slow: a separate process keeps the search indexes level
-            # with the catalog while gunicorn serves.
-            (not no_indexer, ["index", "--watch", "60"]),
-            # Email digests every day at DAILYPAPERS_DIGEST_TIME (docs/digests.md).
-            (bool(settings.DIGEST_TIME), ["digest", "schedule"]),
-            # Hugging Face's daily lists, every day at DAILYPAPERS_SYNC_HF_TIME.
-            (settings.SYNC_HF, ["sync-hf", "--schedule"]),
-            # The papers visitors ask for, fetched as they ask (no page waits for arXiv),
-            # and those known only from a listing, completed whenever arXiv answers.
-            (True, ["add", "--watch", str(pending_minutes * 60), *pending]),
-        ]
-        processes = Background(
-            [command for wanted, command in background if wanted], self.stderr.write
-        )
+        # One worker beside gunicorn runs the background work as tasks: the papers
+        # visitors ask for (no page waits for arXiv), the indexer, and the schedules
+        # settings turn on (digests, the Hugging Face sync, pending papers).
+        queues = [name for name in QUEUES if not (no_indexer and name == "index")]
+        processes = Background([["worker", "--queues", ",".join(queues)]], self.stderr.write)
         # gunicorn's workers and threads already keep every core busy: one thread
         # per request for BLAS and the embedding model, or they fight over the
         # cores (ONNX Runtime's idle threads spin: two per worker doubled the CPU
@@ -178,21 +170,19 @@ class Command(BaseCommand):
                 f"to do it on start). Offline? Import a file instead: {import_file}"
             )
             return
-        failures = []
-        self.stdout.write(f"The catalog is empty: harvesting arXiv since {since}…")
-        try:
-            call_command("harvest", "--from", since, "--set", settings.HARVEST_SET)
-        except CommandError as error:
-            failures.append(f"Could not harvest arXiv: {error}")
-        self.stdout.write(f"Syncing Hugging Face's daily papers since {since}…")
-        try:
-            call_command("sync-hf", "--from", since)
-        except CommandError as error:
-            failures.append(f"Could not sync Hugging Face's daily papers: {error}")
-        if failures:
-            self.stderr.write(
-                "\n".join(failures) + f"\nThe site starts with what could be fetched. Import a "
-                f"file instead ({import_file}) or retry later:\n  {harvest}\n  {sync}"
+        # A task, so the site answers at once: the worker harvests while the pages fill.
+        # Two nodes starting on the same empty catalog enqueue it once a day between them.
+        if claim_and_enqueue(
+            "fill-empty-catalog",
+            date.today().isoformat(),
+            fill_empty_catalog,
+            new_worker_id(),
+            args=(since,),
+        ):
+            self.stdout.write(
+                f"The catalog is empty: the worker harvests arXiv and syncs Hugging Face's "
+                f"daily papers since {since}; the lists fill in within minutes (its log says "
+                "what failed, if anything)."
             )
 
     def report_pending_metadata(self) -> None:

@@ -52,7 +52,7 @@ def test_the_daily_limit_per_user_is_a_setting(logged_in, recent_paper, catalog,
 
 
 def fetch_in_the_background() -> None:
-    """One round of what `add --watch` does beside the server."""
+    """What a run of the worker's `fetch_queued` task does."""
     fetch_requested(arxiv_client())
 
 

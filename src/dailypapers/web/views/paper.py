@@ -65,7 +65,7 @@ def fetch_paper(request: HttpRequest, arxiv_id: str) -> HttpResponse:
     """POST: ask for the paper from arXiv, and go to how it is going. GET: how it is going
     (queued, fetching, failed and why, done), polled by htmx until it is over.
 
-    Nothing here waits for arXiv: ``add --watch``, beside the server, does the
+    Nothing here waits for arXiv: a worker's ``fetch_queued`` task does the
     fetching (ingest/on_demand.py). ``?then=submit`` comes from the submit form,
     which offers to submit the paper once it is here.
     """

@@ -4,16 +4,14 @@ from dataclasses import asdict
 from datetime import date, datetime
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
-from dailypapers import scheduling
 from dailypapers.digests.delivery import SendAborted
 from dailypapers.digests.sending import Report, send_due
 
 
 class Command(BaseCommand):
-    help = "Email digests: send the ones due today, or run the daily scheduler."
+    help = "Email digests: send the ones due today."
 
     def add_arguments(self, parser):
         actions = parser.add_subparsers(dest="action", required=True)
@@ -35,21 +33,9 @@ class Command(BaseCommand):
         # Internal: how a run started with --workers starts each of them.
         send.add_argument("--shard", type=_shard, help=argparse.SUPPRESS)
         send.add_argument("--now", type=datetime.fromisoformat, help=argparse.SUPPRESS)
-        actions.add_parser(
-            "schedule", help="run `send` every day at DAILYPAPERS_DIGEST_TIME (serve does this)"
-        )
 
     def handle(self, *args, action, **options):
-        if action == "schedule":
-            if not settings.DIGEST_TIME:
-                raise CommandError("set DAILYPAPERS_DIGEST_TIME=HH:MM to schedule digests")
-            try:
-                at = scheduling.parse_time(settings.DIGEST_TIME, "DAILYPAPERS_DIGEST_TIME")
-            except ImproperlyConfigured as error:
-                raise CommandError(str(error)) from None
-            self.stdout.write(f"digests: every day at {at:%H:%M} ({settings.TIME_ZONE})")
-            scheduling.run_forever(at, self.send)
-        elif options["shard"]:
+        if options["shard"]:
             report = self.run(
                 today=options["date"],
                 now=options["now"],

@@ -1,28 +1,15 @@
-import time
-
-import arxiv
 from django.core.management.base import BaseCommand, CommandError
 from rich.console import Console
 
-from dailypapers import scheduling
 from dailypapers.cli import command_hint
 from dailypapers.console import count_progress, terminate_as_interrupt
-from dailypapers.ingest.arxiv_api import ArxivUnavailable, arxiv_client, fetch_papers
+from dailypapers.ingest.arxiv_api import ArxivUnavailable, fetch_papers
 from dailypapers.ingest.models import SourceStatus
-from dailypapers.ingest.on_demand import fetch_requested
 from dailypapers.ingest.reporting import summary
+from dailypapers.ingest.tasks import pending_ids
 from dailypapers.papers.arxiv_ids import InvalidArxivId, normalize_arxiv_id
-from dailypapers.papers.models import Paper
 from dailypapers.papers.services import UpsertCounts, upsert_papers
 from dailypapers.papers.signals import announce_catalog_change
-
-# Seconds between looks for papers visitors asked for: a visitor waits for the answer.
-REQUESTS_EVERY = 1.0
-
-
-def pending_ids() -> list[str]:
-    """Papers known only from a daily listing, waiting for their arXiv metadata."""
-    return list(Paper.objects.filter(version=0).order_by("pk").values_list("pk", flat=True))
 
 
 class Command(BaseCommand):
@@ -44,21 +31,8 @@ class Command(BaseCommand):
             action="store_true",
             help="also fetch every paper known only from a daily listing (no arXiv metadata yet)",
         )
-        parser.add_argument(
-            "--watch",
-            type=float,
-            metavar="SECONDS",
-            help="without ids: keep running, fetching the papers visitors ask for as they ask "
-            "and, with --pending, the pending papers every SECONDS; quietly while arXiv or the "
-            "database does not answer (what serve runs)",
-        )
 
-    def handle(self, *args, ids, pending, watch, **options):
-        if watch is not None:
-            if ids:
-                raise CommandError("--watch takes no ids: it fetches what visitors ask for")
-            self.watch(watch, pending)
-            return
+    def handle(self, *args, ids, pending, **options):
         if not ids and not pending:
             raise CommandError("give at least one arXiv id, or --pending")
         try:
@@ -107,72 +81,3 @@ class Command(BaseCommand):
         self.stdout.write(summary("arXiv", counts))
         for line in announce_catalog_change(type(self)):
             self.stdout.write(line)
-
-    def watch(self, seconds: float, pending: bool) -> None:
-        """Fetch requested papers as they are asked for and, with ``pending``, the pending
-        ones every ``seconds``; one line when something changes."""
-        if pending:
-            self.stdout.write(
-                f"Papers known only from a listing are fetched from arXiv every {seconds:g} s"
-            )
-        offline = False
-        pending_due = 0.0
-        # One client for every round keeps even frequent rounds ARXIV_REQUEST_DELAY apart.
-        client = arxiv_client()
-
-        def round_() -> None:
-            nonlocal offline, pending_due
-            self.fetch_requested(client)
-            if pending and time.monotonic() >= pending_due:
-                pending_due = time.monotonic() + seconds
-                if waiting := pending_ids():
-                    offline = self.complete(waiting, offline, client)
-
-        # A round a second for the visitors; a shorter watch of pending papers keeps its pace.
-        every = min(seconds, REQUESTS_EVERY) if pending and seconds > 0 else REQUESTS_EVERY
-        try:
-            with terminate_as_interrupt():
-                scheduling.run_every(every, round_)
-        except KeyboardInterrupt:
-            return
-
-    def fetch_requested(self, client: arxiv.Client) -> None:
-        """The papers visitors asked for (ingest/on_demand.py), each marked done or failed."""
-        try:
-            counts = fetch_requested(client)
-        except ArxivUnavailable as error:
-            SourceStatus.record(SourceStatus.Source.ARXIV_API, str(error))
-            self.stderr.write(f"{error}: the papers visitors asked for are marked failed")
-            return
-        if counts is None:
-            return
-        SourceStatus.record(SourceStatus.Source.ARXIV_API)
-        if counts.changed:
-            self.stdout.write(f"{counts.changed} papers fetched from arXiv as visitors asked")
-            for line in announce_catalog_change(type(self)):
-                self.stdout.write(line)
-
-    def complete(self, waiting: list[str], offline: bool, client: arxiv.Client) -> bool:
-        """One round of the watch; returns whether arXiv could not be reached."""
-        counts = UpsertCounts()
-        error = None
-        try:
-            for batch in fetch_papers(waiting, client):
-                counts += upsert_papers(batch.records)
-        except ArxivUnavailable as failure:
-            error = failure
-        SourceStatus.record(SourceStatus.Source.ARXIV_API, str(error or ""))
-        if counts.changed:
-            left = len(waiting) - counts.changed
-            self.stdout.write(
-                f"{counts.changed} pending papers completed from arXiv, {left} still pending"
-            )
-            for line in announce_catalog_change(type(self)):
-                self.stdout.write(line)
-        if error and not offline:
-            # Said once until arXiv answers again, not at every round.
-            self.stderr.write(
-                f"{error}: {len(waiting)} papers stay pending (shown from their listing) "
-                "until arXiv answers"
-            )
-        return error is not None

@@ -1,11 +1,9 @@
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 from rich.console import Console
 
-from dailypapers import scheduling
 from dailypapers.cli import command_hint
 from dailypapers.console import terminate_as_interrupt
 from dailypapers.ingest.hf_daily import (
@@ -45,39 +43,9 @@ class Command(BaseCommand):
             metavar="YYYY-MM-DD",
             help="the last day to sync (default: today, in UTC as Hugging Face dates its lists)",
         )
-        parser.add_argument(
-            "--schedule",
-            action="store_true",
-            help="keep running: sync every day at DAILYPAPERS_SYNC_HF_TIME "
-            f"({settings.SYNC_HF_TIME}), and now if that time has passed today "
-            "(serve runs this when DAILYPAPERS_SYNC_HF=1)",
-        )
 
-    def handle(self, *args, since, until, schedule, **options):
-        if not schedule:
-            self.sync(since, until)
-            return
-        if since or until:
-            raise CommandError("--schedule continues from the last day synced: drop --from/--until")
-        try:
-            at = scheduling.parse_time(settings.SYNC_HF_TIME, "DAILYPAPERS_SYNC_HF_TIME")
-        except ImproperlyConfigured as error:
-            raise CommandError(str(error)) from None
-        self.stdout.write(
-            f"sync-hf: Hugging Face's daily papers every day at {at:%H:%M} ({settings.TIME_ZONE})"
-        )
-        try:
-            with terminate_as_interrupt():
-                scheduling.run_forever(at, self.scheduled_sync)
-        except KeyboardInterrupt:
-            return
-
-    def scheduled_sync(self) -> None:
-        try:
-            self.sync(None, None)
-        except CommandError as error:
-            # Said once a day; tomorrow's run continues where this one stopped.
-            self.stderr.write(str(error))
+    def handle(self, *args, since, until, **options):
+        self.sync(since, until)
 
     def sync(self, since: date | None, until: date | None) -> None:
         if since is None:

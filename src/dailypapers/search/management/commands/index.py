@@ -1,3 +1,4 @@
+import argparse
 import math
 import time
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from dailypapers.search.indexing import (
 )
 from dailypapers.search.progress import Progress
 
-# Seconds between progress lines while catching up under --watch (serve's log).
+# Seconds between progress lines while catching up for a log (--watch, the indexer task).
 LOG_EVERY = 60.0
 
 
@@ -46,14 +47,20 @@ class Command(BaseCommand):
             "--watch",
             type=float,
             metavar="SECONDS",
-            help="keep running, catching up every SECONDS (what serve runs)",
+            help="keep running, catching up every SECONDS",
+        )
+        # Internal: what the indexer task runs (search/tasks.py), a round for a log.
+        parser.add_argument(
+            "--round", dest="one_round", action="store_true", help=argparse.SUPPRESS
         )
 
-    def handle(self, *args, rebuild, keyword_only, batch_size, watch, **options):
+    def handle(self, *args, rebuild, keyword_only, batch_size, watch, one_round, **options):
         console = Console(file=self.stderr._out)
         try:
             with terminate_as_interrupt():
-                if watch:
+                if one_round:
+                    self.catch_up(console, rebuild, keyword_only, batch_size, True, True)
+                elif watch:
                     self.watch(watch, console, rebuild, keyword_only, batch_size)
                 else:
                     self.catch_up(console, rebuild, keyword_only, batch_size)
