@@ -341,18 +341,35 @@ RATE_VOTE_PER_CLIENT = env_rate("DAILYPAPERS_RATE_VOTE_PER_CLIENT", "600/minute"
 RATE_SUBMIT_PER_ACCOUNT = env_rate("DAILYPAPERS_RATE_SUBMIT_PER_ACCOUNT", "20/hour")
 RATE_SUBMIT_PER_CLIENT = env_rate("DAILYPAPERS_RATE_SUBMIT_PER_CLIENT", "60/hour")
 
-# Each process serves anonymous readers pages rendered at most this long ago
-# (shared_answers.py); signed-in readers always get fresh pages.
+# Anonymous readers get pages rendered at most this long ago (shared_answers.py);
+# signed-in readers always get fresh pages.
 PAGE_CACHE_SECONDS = int(os.environ.get("DAILYPAPERS_PAGE_CACHE_SECONDS", "30"))
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        # Entries live PAGE_CACHE_SECONDS; the bound is for memory: a search
-        # answer is ~190 kB, so a stream of distinct searches fills a worker's
-        # cache to ~200 MB at most (5,000 would allow a gigabyte per worker).
-        "OPTIONS": {"MAX_ENTRIES": 1000},
+# One Redis that every web node and worker shares (shared_cache.py), for a
+# deployment of several nodes: a page one node rendered is served by all. Without
+# it each process keeps its own cache in memory, which one machine needs no more than.
+CACHE_URL = os.environ.get("DAILYPAPERS_CACHE_URL", "").strip()
+if CACHE_URL:
+    if urlsplit(CACHE_URL).scheme not in {"redis", "rediss", "unix"}:
+        raise ImproperlyConfigured(
+            f"DAILYPAPERS_CACHE_URL={CACHE_URL!r} is not a Redis address like "
+            "redis://127.0.0.1:6379/0 (rediss:// with TLS, unix:///path/to/redis.sock)"
+        )
+    CACHES = {
+        "default": {
+            "BACKEND": "dailypapers.shared_cache.SharedRedisCache",
+            "LOCATION": CACHE_URL,
+        }
     }
-}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            # Entries live PAGE_CACHE_SECONDS; the bound is for memory: a search
+            # answer is ~190 kB, so a stream of distinct searches fills a worker's
+            # cache to ~200 MB at most (5,000 would allow a gigabyte per worker).
+            "OPTIONS": {"MAX_ENTRIES": 1000},
+        }
+    }
 
 # Trending (papers/trending.py): upvotes decayed by age over a window of days.
 TRENDING_WINDOW_DAYS = int(os.environ.get("DAILYPAPERS_TRENDING_WINDOW_DAYS", "7"))

@@ -2,8 +2,8 @@
 
 Like the website's pages for anonymous readers, through the same shared-answer
 cache (dailypapers/shared_answers.py), a GET of the daily list, a search or a
-paper is answered from memory for PAGE_CACHE_SECONDS per worker, with one
-request renewing an expired answer.
+paper is answered from the cache for PAGE_CACHE_SECONDS (each worker's memory, or
+the Redis every node shares), with one request renewing an expired answer.
 Requests with an ``Authorization`` header (scripts acting for a user) always
 get a fresh answer, so a client sees its own writes at once.
 """
@@ -30,4 +30,4 @@ class SharedReadAnswers:
             or key is None
         ):
             return self.get_response(request)
-        return serve_shared(key, lambda: self.get_response(request))
+        return serve_shared(key, lambda blank: self.get_response(request))

@@ -2,15 +2,16 @@
 
 An anonymous reader's page differs from another's only by the CSRF token in
 its forms (the subscribe box) and in htmx's headers. So a page is rendered
-once per ``PAGE_CACHE_SECONDS`` per process with a placeholder where the token
-goes (the shared-answer cache: dailypapers/shared_answers.py), and every
-anonymous request gets that HTML with its own token substituted (``get_token``
-also sets the reader's CSRF cookie, as rendering would). Signed-in readers,
-who see their own upvotes and comment forms, and requests carrying a one-time
+once per ``PAGE_CACHE_SECONDS`` with a blank where the token goes (the
+shared-answer cache: dailypapers/shared_answers.py), and every anonymous
+request gets that HTML with its own token substituted (``get_token`` also sets
+the reader's CSRF cookie, as rendering would). The blank is drawn for each
+rendering and kept with the page, so a page one node rendered into a shared
+cache gets the right substitution on every other node. Signed-in readers, who
+see their own upvotes and comment forms, and requests carrying a one-time
 message always get a freshly rendered page.
 """
 
-import secrets
 from collections.abc import Callable
 from functools import wraps
 
@@ -20,15 +21,11 @@ from django.middleware.csrf import get_token
 
 from dailypapers.shared_answers import serve_shared, shared_key
 
-# Random per process: page content cannot contain it by accident or on purpose.
-CSRF_PLACEHOLDER = f"csrf-{secrets.token_hex(16)}"
-
 
 def csrf_placeholder(request: HttpRequest) -> dict:
-    """Context processor: the placeholder instead of a token while a shared page renders."""
-    return (
-        {"csrf_token": CSRF_PLACEHOLDER} if getattr(request, "renders_shared_page", False) else {}
-    )
+    """Context processor: the blank instead of a token while a shared page renders."""
+    blank = getattr(request, "shared_page_blank", None)
+    return {"csrf_token": blank} if blank else {}
 
 
 def _shareable(request: HttpRequest) -> bool:
@@ -47,15 +44,15 @@ def shared_with_anonymous_readers(view: Callable[..., HttpResponse]) -> Callable
         if not _shareable(request):
             return view(request, *args, **kwargs)
 
-        def render() -> HttpResponse:
-            request.renders_shared_page = True
+        def render(blank: str) -> HttpResponse:
+            request.shared_page_blank = blank
             try:
                 return view(request, *args, **kwargs)
             finally:
-                request.renders_shared_page = False
+                request.shared_page_blank = None
 
-        def with_token(content: bytes) -> bytes:
-            return content.replace(CSRF_PLACEHOLDER.encode(), get_token(request).encode())
+        def with_token(content: bytes, blank: str) -> bytes:
+            return content.replace(blank.encode(), get_token(request).encode())
 
         # htmx asks for fragments of the same URL: they are other pages.
         key = shared_key(
