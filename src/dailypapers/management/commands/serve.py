@@ -127,6 +127,13 @@ class Command(BaseCommand):
             # Embedding is slow: a separate process keeps the search indexes level
             # with the catalog while gunicorn serves.
             (not no_indexer, ["index", "--watch", "60"]),
+            # This node's own keyword index follows the catalog within seconds, whichever
+            # node or process changed it (docs/search.md): the indexer above may be busy
+            # embedding for hours, or run on another machine (--no-indexer).
+            (
+                settings.KEYWORD_ENGINE == "tantivy",
+                ["index", "--follow", str(settings.KEYWORD_FOLLOW_SECONDS)],
+            ),
             # Email digests every day at DAILYPAPERS_DIGEST_TIME (docs/digests.md).
             (bool(settings.DIGEST_TIME), ["digest", "schedule"]),
             # Hugging Face's daily lists, every day at DAILYPAPERS_SYNC_HF_TIME.

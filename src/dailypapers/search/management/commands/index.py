@@ -11,6 +11,7 @@ from dailypapers.search import backends
 from dailypapers.search.indexing import (
     IndexBusy,
     embed_pending,
+    follow_catalog,
     pending_embeddings,
     sync_keyword_index,
     update_vector_index,
@@ -43,17 +44,26 @@ class Command(BaseCommand):
             help="papers embedded per committed batch (default 256)",
         )
         parser.add_argument(
+            "--follow",
+            type=float,
+            metavar="SECONDS",
+            help="keep only the keyword index level with the catalog, every SECONDS "
+            "(what serve runs on each node; docs/search.md)",
+        )
+        parser.add_argument(
             "--watch",
             type=float,
             metavar="SECONDS",
             help="keep running, catching up every SECONDS (what serve runs)",
         )
 
-    def handle(self, *args, rebuild, keyword_only, batch_size, watch, **options):
+    def handle(self, *args, rebuild, keyword_only, batch_size, follow, watch, **options):
         console = Console(file=self.stderr._out)
         try:
             with terminate_as_interrupt():
-                if watch:
+                if follow:
+                    scheduling.run_every(follow, self.follow_round)
+                elif watch:
                     self.watch(watch, console, rebuild, keyword_only, batch_size)
                 else:
                     self.catch_up(console, rebuild, keyword_only, batch_size)
@@ -79,6 +89,10 @@ class Command(BaseCommand):
             first = False
 
         scheduling.run_every(seconds, round_)
+
+    def follow_round(self) -> None:
+        if followed := follow_catalog():
+            self.stdout.write(f"Keyword index: followed {followed} changes to the catalog")
 
     def catch_up(
         self,
