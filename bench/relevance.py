@@ -94,6 +94,7 @@ def main() -> None:
     corpus_ids: dict[str, str] = {}
     started = time.perf_counter()
     load(corpus_ids)
+    harness.analyze()
     sync_keyword_index()
     if not args.keyword_only:
         embed_pending()

@@ -149,6 +149,7 @@ def main() -> None:
     started = time.perf_counter()
     load_catalog(rows)
     print(f"{label}: catalog loaded in {time.perf_counter() - started:.0f} s")
+    harness.analyze()
     if args.keyword_only:
         from django.conf import settings
 

@@ -15,7 +15,7 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from dailypapers.conftest import ExternalDatabase, arxiv_row, free_port, wait_until_answering
-from dailypapers.papers.models import Paper, RemovedPaper
+from dailypapers.papers.models import Author, Organization, Paper, RemovedPaper
 from dailypapers.papers.records import PaperRecord
 from dailypapers.papers.services import set_hidden, upsert_papers
 from dailypapers.search import backends, documents
@@ -81,6 +81,25 @@ def test_a_deleted_paper_leaves_the_keyword_index_and_one_imported_again_returns
     assert sorted(backends.keyword_index().ids()) == sorted(
         Paper.objects.values_list("pk", flat=True)
     )
+
+
+@pytest.mark.django_db
+def test_an_organization_or_author_edited_in_the_admin_reaches_the_index():
+    make_corpus()
+    sync_keyword_index()
+    google = Organization.objects.get(slug="google")
+    google.slug = "alphabet"
+    google.save()
+    author = Author.objects.get(name="Noam Shazeer")
+    author.name = "Noam M. Shazeer"
+    author.save()
+    assert follow_catalog() == 1
+    [hit] = search("attention", SearchFilters(organization="alphabet"), mode="keyword").hits
+    assert hit.paper.arxiv_id == "2401.00007"
+    assert keyword_ids("Noam M. Shazeer")[0] == "2401.00007"
+    google.delete()
+    assert follow_catalog() == 1
+    assert search("attention", SearchFilters(organization="alphabet"), mode="keyword").hits == []
 
 
 @pytest.mark.django_db
