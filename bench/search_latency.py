@@ -163,6 +163,14 @@ def main() -> None:
             print(f"keyword index ({engine}): {indexed} papers in {elapsed:.0f} s")
             service.search("warm up", mode="keyword")
             time_mode(service, queries, "keyword", f"keyword ({engine})")
+            # Where the time goes: the engine's ranking alone, then the ranked page of ids
+            # (what the API answers from), then search() above, which loads the cards.
+            time_step(lambda text: rank_only(service, text), queries, "  its ranking")
+            time_step(
+                lambda text: service.search_page(text, mode="keyword", limit=20),
+                queries,
+                "  search_page",
+            )
         print(f"peak memory {rss_mb():.0f} MB")
         return
     pending = pending_embeddings().count()
@@ -194,6 +202,22 @@ def main() -> None:
         backends.embedder().embed_query.cache_clear()
         time_mode(service, queries, mode, mode)
     print(f"peak memory {rss_mb():.0f} MB")
+
+
+def rank_only(service, text: str) -> None:
+    from dailypapers.search.documents import SearchFilters
+    from dailypapers.search.query import parse_query
+
+    service.rank(parse_query(text), SearchFilters(), "keyword", service.CANDIDATES)
+
+
+def time_step(step, queries: list[tuple[str, str]], label: str) -> None:
+    times = []
+    for _, text in queries:
+        start = time.perf_counter()
+        step(text)
+        times.append((time.perf_counter() - start) * 1000)
+    print(f"{label}: p50 {statistics.median(times):6.1f} ms  p99 {percentile(times, 99):6.1f} ms")
 
 
 def time_mode(service, queries: list[tuple[str, str]], mode: str, label: str) -> None:
