@@ -151,7 +151,8 @@ class TantivyIndex:
         else:
             # Read again now that this process is the one writer: another may have moved it.
             position = self._position()
-        if position.since is None:
+        from_start = position.since is None
+        if from_start:
             removals = {f"-{arxiv_id}": at for arxiv_id, at in removals_since(None)}
             batches = changed_documents(None, SYNC_BATCH)
         else:
@@ -175,7 +176,7 @@ class TantivyIndex:
                 position.recent[document.arxiv_id] = document.changed_at
             writer.commit()
             committed = True
-            if position.since is None:
+            if from_start:
                 # Oldest change first: every change before this batch's last is indexed.
                 position = position.pruned(min(settled, documents[-1].changed_at))
             # Committed first, then recorded: a crash in between only re-indexes a batch.
