@@ -1,13 +1,18 @@
 """Search relevance on SciFact (BEIR), through the project's own search code.
 
     .venv/bin/python bench/relevance.py [--postgres postgres://postgres@127.0.0.1:5432]
+        [--keyword-only [--engines tantivy,postgresql]]
 
 The 5,183 SciFact abstracts are stored as papers in a temporary database and
 indexed by ``dailypapers index``'s code; each of the 300 test claims is run
 through ``search.service.rank`` (what ``search()`` and the API use). Reported:
 nDCG@10 and recall@100 for keyword-only, semantic-only and hybrid, on the
 tuning half of the queries (odd ids), the held-out half (even ids) and all.
-The hybrid weight is picked on the tuning half only.
+The hybrid weight is picked on the tuning half only. The keyword engine is the one
+DAILYPAPERS_KEYWORD_ENGINE names (Tantivy by default, on either database).
+
+``--keyword-only`` skips the embeddings and scores keyword search alone, for each engine
+``--engines`` names (PostgreSQL's full-text engine needs ``--postgres``), in the same run.
 
 Then the same while embeddings are being built: a seeded random share of the
 papers keeps its embedding (COVERAGES), and hybrid as configured (a paper
@@ -72,6 +77,8 @@ def load(corpus_ids: dict[str, str]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--postgres", help="server URL; a temporary database is created")
+    parser.add_argument("--keyword-only", action="store_true", help="no embeddings")
+    parser.add_argument("--engines", help="keyword engines to compare, comma-separated")
     args = parser.parse_args()
     harness.require(SCIFACT)
     label = harness.setup(args.postgres)
@@ -87,8 +94,10 @@ def main() -> None:
     corpus_ids: dict[str, str] = {}
     started = time.perf_counter()
     load(corpus_ids)
+    harness.analyze()
     sync_keyword_index()
-    embed_pending()
+    if not args.keyword_only:
+        embed_pending()
     print(
         f"{label}: indexed {len(corpus_ids)} abstracts in {time.perf_counter() - started:.0f} s "
         f"(embeddings cached in {settings.EMBEDDING_CACHE})"
@@ -122,37 +131,61 @@ def main() -> None:
             for q in qrels
         }
 
-    if label == "sqlite":
-        from dailypapers.search import keyword_tantivy
+    def tune_engine() -> None:
+        """Pick the engine's own knob on the tuning half, as its constants were picked."""
+        if settings.KEYWORD_ENGINE == "tantivy":
+            from dailypapers.search import keyword_tantivy
 
-        configured = keyword_tantivy.TITLE_BOOST
-        boost_scores = {}
-        for boost in TITLE_BOOSTS:
-            keyword_tantivy.TITLE_BOOST = boost
-            boost_scores[boost] = keyword_ndcg(ranked("keyword"))
-        chosen = max(TITLE_BOOSTS, key=boost_scores.get)
-        print(
-            "title boost by keyword nDCG@10 on the tuning half: "
-            + ", ".join(f"{b}: {n:.3f}" for b, n in boost_scores.items())
-        )
-        print(f"chosen title boost {chosen} (keyword_tantivy.TITLE_BOOST = {configured})")
-        keyword_tantivy.TITLE_BOOST = chosen
-    else:
-        from dailypapers.search import keyword_postgres
+            configured = keyword_tantivy.TITLE_BOOST
+            boost_scores = {}
+            for boost in TITLE_BOOSTS:
+                keyword_tantivy.TITLE_BOOST = boost
+                boost_scores[boost] = keyword_ndcg(ranked("keyword"))
+            chosen = max(TITLE_BOOSTS, key=boost_scores.get)
+            print(
+                "title boost by keyword nDCG@10 on the tuning half: "
+                + ", ".join(f"{b}: {n:.3f}" for b, n in boost_scores.items())
+            )
+            print(f"chosen title boost {chosen} (keyword_tantivy.TITLE_BOOST = {configured})")
+            keyword_tantivy.TITLE_BOOST = chosen
+        else:
+            from dailypapers.search import keyword_postgres
 
-        configured = (keyword_postgres.RANK_WEIGHTS, keyword_postgres.RANK_NORMALIZATION)
-        rank_scores = {}
-        for weights, normalization in PG_RANKINGS:
-            keyword_postgres.RANK_WEIGHTS = weights
-            keyword_postgres.RANK_NORMALIZATION = normalization
-            rank_scores[weights, normalization] = keyword_ndcg(ranked("keyword"))
-        chosen = max(PG_RANKINGS, key=rank_scores.get)
-        print(
-            "ts_rank weights and normalisation by keyword nDCG@10 on the tuning half: "
-            + ", ".join(f"{w} n={n}: {v:.3f}" for (w, n), v in rank_scores.items())
-        )
-        print(f"chosen {chosen} (keyword_postgres: {configured})")
-        keyword_postgres.RANK_WEIGHTS, keyword_postgres.RANK_NORMALIZATION = chosen
+            configured = (keyword_postgres.RANK_WEIGHTS, keyword_postgres.RANK_NORMALIZATION)
+            rank_scores = {}
+            for weights, normalization in PG_RANKINGS:
+                keyword_postgres.RANK_WEIGHTS = weights
+                keyword_postgres.RANK_NORMALIZATION = normalization
+                rank_scores[weights, normalization] = keyword_ndcg(ranked("keyword"))
+            chosen = max(PG_RANKINGS, key=rank_scores.get)
+            print(
+                "ts_rank weights and normalisation by keyword nDCG@10 on the tuning half: "
+                + ", ".join(f"{w} n={n}: {v:.3f}" for (w, n), v in rank_scores.items())
+            )
+            print(f"chosen {chosen} (keyword_postgres: {configured})")
+            keyword_postgres.RANK_WEIGHTS, keyword_postgres.RANK_NORMALIZATION = chosen
+
+    def print_table(rows) -> None:
+        print(f"\n{label:<22}" + "".join(f"{name:>28}" for name in splits))
+        print(f"{'':<22}" + "      nDCG@10  recall@100" * len(splits))
+        for name, ranking_of in rows.items():
+            cells = "".join(
+                f"{'':>9}{n:.3f}{'':>6}{r:.3f}"
+                for n, r in (score(ranking_of, ids) for ids in splits.values())
+            )
+            print(f"{name:<22}{cells}")
+
+    if args.keyword_only:
+        for engine in (args.engines or settings.KEYWORD_ENGINE).split(","):
+            settings.KEYWORD_ENGINE = engine
+            backends.reset()
+            sync_keyword_index()
+            print(f"\nkeyword engine: {engine}")
+            tune_engine()
+            runs = ranked("keyword")
+            print_table({f"keyword ({engine})": lambda q, runs=runs: [p for p, _ in runs[q]]})
+        return
+    tune_engine()
     keyword_runs, semantic_runs = ranked("keyword"), ranked("semantic")
 
     def fused(weight):
@@ -171,14 +204,7 @@ def main() -> None:
         "semantic": lambda q: [pid for pid, _ in semantic_runs[q]],
         f"hybrid (w={best})": fused(best),
     }
-    print(f"\n{label:<22}" + "".join(f"{name:>28}" for name in splits))
-    print(f"{'':<22}" + "      nDCG@10  recall@100" * len(splits))
-    for name, ranking_of in rows.items():
-        cells = "".join(
-            f"{'':>9}{n:.3f}{'':>6}{r:.3f}"
-            for n, r in (score(ranking_of, ids) for ids in splits.values())
-        )
-        print(f"{name:<22}{cells}")
+    print_table(rows)
 
     print(
         "\nWhile embeddings are built (a random share of the papers embedded): "

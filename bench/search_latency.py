@@ -1,6 +1,7 @@
 """Search latency on the real corpus, in-process, through ``search.service.search``.
 
     .venv/bin/python bench/search_latency.py [--postgres URL] [--scale 1000000]
+        [--keyword-only [--engines tantivy,postgresql]]
 
 Loads ../shared/data/arxiv-cs.jsonl.gz (100,636 papers) into a temporary
 database, builds the keyword index and the embeddings (cached on disk by model
@@ -9,6 +10,10 @@ throughput), then times 200 realistic queries: 1-3 keywords, quoted phrases,
 author names and long natural-language descriptions, each kind drawn with a
 fixed seed from the corpus itself. Reports p50/p99 per mode and query kind,
 and process memory.
+
+``--keyword-only`` skips the embeddings and times keyword search alone, with each keyword
+engine ``--engines`` names (the configured one by default; PostgreSQL's full-text engine
+needs ``--postgres``), on the same database in the same run.
 
 ``--scale N`` replicates the corpus under new ids up to N papers, with each
 copy's vectors perturbed (noise, renormalised) so they are not duplicates.
@@ -123,7 +128,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--postgres", help="server URL; a temporary database is created")
     parser.add_argument("--scale", type=int, default=0, help="replicate the corpus to N papers")
+    parser.add_argument("--keyword-only", action="store_true", help="no embeddings")
+    parser.add_argument("--engines", help="keyword engines to compare, comma-separated")
     args = parser.parse_args()
+    if args.keyword_only and args.scale:
+        parser.error("--scale replicates the embeddings too: not with --keyword-only")
     harness.require(CORPUS)
     label = harness.setup(args.postgres)
 
@@ -140,6 +149,30 @@ def main() -> None:
     started = time.perf_counter()
     load_catalog(rows)
     print(f"{label}: catalog loaded in {time.perf_counter() - started:.0f} s")
+    harness.analyze()
+    if args.keyword_only:
+        from django.conf import settings
+
+        queries = make_queries(rows)
+        for engine in (args.engines or settings.KEYWORD_ENGINE).split(","):
+            settings.KEYWORD_ENGINE = engine
+            backends.reset()
+            started = time.perf_counter()
+            indexed = sync_keyword_index()
+            elapsed = time.perf_counter() - started
+            print(f"keyword index ({engine}): {indexed} papers in {elapsed:.0f} s")
+            service.search("warm up", mode="keyword")
+            time_mode(service, queries, "keyword", f"keyword ({engine})")
+            # Where the time goes: the engine's ranking alone, then the ranked page of ids
+            # (what the API answers from), then search() above, which loads the cards.
+            time_step(lambda text: rank_only(service, text), queries, "  its ranking")
+            time_step(
+                lambda text: service.search_page(text, mode="keyword", limit=20),
+                queries,
+                "  search_page",
+            )
+        print(f"peak memory {rss_mb():.0f} MB")
+        return
     pending = pending_embeddings().count()
     started = time.perf_counter()
     embed_pending(batch_size=1024)
@@ -165,20 +198,40 @@ def main() -> None:
     backends.embedder().embed_query("warm up")
     service.search("warm up")
     for mode in ("keyword", "semantic", "hybrid"):
-        times: dict[str, list[float]] = {}
         # Each mode pays for embedding its queries, as a first search does.
         backends.embedder().embed_query.cache_clear()
-        for kind, text in queries:
-            start = time.perf_counter()
-            service.search(text, mode=mode, limit=20)
-            times.setdefault(kind, []).append((time.perf_counter() - start) * 1000)
-        everything = [t for values in times.values() for t in values]
-        detail = ", ".join(f"{kind} p50 {statistics.median(v):.1f}" for kind, v in times.items())
-        print(
-            f"{mode:>8}: p50 {statistics.median(everything):6.1f} ms  "
-            f"p99 {percentile(everything, 99):6.1f} ms   ({detail})"
-        )
+        time_mode(service, queries, mode, mode)
     print(f"peak memory {rss_mb():.0f} MB")
+
+
+def rank_only(service, text: str) -> None:
+    from dailypapers.search.documents import SearchFilters
+    from dailypapers.search.query import parse_query
+
+    service.rank(parse_query(text), SearchFilters(), "keyword", service.CANDIDATES)
+
+
+def time_step(step, queries: list[tuple[str, str]], label: str) -> None:
+    times = []
+    for _, text in queries:
+        start = time.perf_counter()
+        step(text)
+        times.append((time.perf_counter() - start) * 1000)
+    print(f"{label}: p50 {statistics.median(times):6.1f} ms  p99 {percentile(times, 99):6.1f} ms")
+
+
+def time_mode(service, queries: list[tuple[str, str]], mode: str, label: str) -> None:
+    times: dict[str, list[float]] = {}
+    for kind, text in queries:
+        start = time.perf_counter()
+        service.search(text, mode=mode, limit=20)
+        times.setdefault(kind, []).append((time.perf_counter() - start) * 1000)
+    everything = [t for values in times.values() for t in values]
+    detail = ", ".join(f"{kind} p50 {statistics.median(v):.1f}" for kind, v in times.items())
+    print(
+        f"{label:>8}: p50 {statistics.median(everything):6.1f} ms  "
+        f"p99 {percentile(everything, 99):6.1f} ms   ({detail})"
+    )
 
 
 if __name__ == "__main__":

@@ -297,6 +297,24 @@ WORKER_LOST_SECONDS = float(os.environ.get("DAILYPAPERS_WORKER_LOST_SECONDS", "6
 
 # Search: the embedded keyword index and the embedding cache live in the data dir.
 SEARCH_INDEX_DIR = Path(os.environ.get("DAILYPAPERS_INDEX_DIR", DATA_DIR / "index"))
+# The keyword engine (docs/search.md): "tantivy", an index of this node's own in its data
+# dir that follows the catalog (on PostgreSQL too), or "postgresql", the database's own full
+# text search (PostgreSQL only: no index on the node's disk, lower relevance, slower).
+KEYWORD_ENGINE = os.environ.get("DAILYPAPERS_KEYWORD_ENGINE", "tantivy").strip().lower()
+if KEYWORD_ENGINE not in ("tantivy", "postgresql"):
+    raise ImproperlyConfigured(
+        f"DAILYPAPERS_KEYWORD_ENGINE must be tantivy or postgresql, not {KEYWORD_ENGINE!r}"
+    )
+if KEYWORD_ENGINE == "postgresql" and DATABASES["default"]["ENGINE"] != (
+    "django.db.backends.postgresql"
+):
+    raise ImproperlyConfigured(
+        "DAILYPAPERS_KEYWORD_ENGINE=postgresql needs a PostgreSQL DATABASE_URL; "
+        "on SQLite the keyword engine is tantivy"
+    )
+# Seconds between two rounds of `serve`'s keyword follower, which brings this node's
+# Tantivy index level with changes other processes and nodes made to the catalog.
+KEYWORD_FOLLOW_SECONDS = float(os.environ.get("DAILYPAPERS_KEYWORD_FOLLOW_SECONDS", "2"))
 # The embedding model: a class following search.embeddings.Embedder (docs/search.md).
 EMBEDDER = os.environ.get("DAILYPAPERS_EMBEDDER", "dailypapers.search.minilm.MiniLMEmbedder")
 # The default model, exported to ONNX from its package on first use.

@@ -14,7 +14,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from .models import Author, DailyListing, Organization, Paper, Upvote
-from .services import OrganizationLinks, link_papers_to_organization
+from .services import OrganizationLinks, link_papers_to_organization, set_hidden
 
 
 class HideActions:
@@ -23,7 +23,10 @@ class HideActions:
     actions = ["hide", "unhide"]
 
     def _set_hidden(self, request, queryset, hidden: bool) -> None:
-        count = queryset.update(is_hidden=hidden)
+        if queryset.model is Paper:
+            count = set_hidden(queryset, hidden)
+        else:
+            count = queryset.update(is_hidden=hidden)
         verb = "hidden" if hidden else "shown again"
         self.message_user(
             request, f"{count} {model_ngettext(self.opts, count)} {verb}.", messages.SUCCESS

@@ -80,7 +80,10 @@ class Paper(models.Model):
     # Fingerprint of the imported metadata: a re-import of the same record is a no-op.
     content_hash = models.CharField(max_length=32, blank=True)
     added_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    changed_at = models.DateTimeField(auto_now=True)
+    # When anything a search index reads last changed: every write path sets it (imports,
+    # listings, organization links, hiding and showing again), and the keyword indexes of
+    # every node follow the catalog by it (search/keyword_tantivy.py).
+    changed_at = models.DateTimeField(auto_now=True, db_index=True)
 
     objects = PaperQuerySet.as_manager()
 
@@ -121,6 +124,17 @@ class Paper(models.Model):
     @property
     def pdf_url(self) -> str:
         return f"https://arxiv.org/pdf/{self.arxiv_id}"
+
+
+class RemovedPaper(models.Model):
+    """A paper deleted from the catalog, kept by id so that every node's keyword index,
+    which follows the catalog by ``changed_at``, also drops it (papers/signals.py)."""
+
+    arxiv_id = models.CharField(max_length=40, primary_key=True)
+    removed_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.arxiv_id} (removed {self.removed_at:%Y-%m-%d %H:%M})"
 
 
 class Authorship(models.Model):

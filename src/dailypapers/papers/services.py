@@ -12,7 +12,7 @@ from typing import NamedTuple
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Model
+from django.db.models import F, Model, QuerySet
 from django.utils import timezone
 
 from .arxiv_ids import InvalidArxivId, normalize_arxiv_id
@@ -449,6 +449,14 @@ def link_papers_to_organization(
                     organization=organization, changed_at=timezone.now()
                 )
     return report
+
+
+def set_hidden(papers: QuerySet, hidden: bool) -> int:
+    """Hide papers from every list, search and feed, or show them again; return how many.
+
+    ``changed_at`` moves with it: the keyword index of every node drops a hidden paper, and
+    takes it back when it is shown again, by following that column."""
+    return papers.update(is_hidden=hidden, changed_at=timezone.now())
 
 
 def add_upvote(user, paper: Paper) -> bool:

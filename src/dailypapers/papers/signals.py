@@ -4,15 +4,22 @@ listens to.
 ``catalog_changed`` lets whatever follows the catalog (search's indexes) catch
 up after an import without the importers knowing it: arrows run one way.
 
+A deleted paper leaves a ``RemovedPaper`` row (in the delete's own transaction), which
+the keyword indexes of every node read to drop it; an organization or author edited or
+deleted in the admin moves ``changed_at`` of their papers, which the indexes hold by slug
+and name.
+
 Paper.upvotes follows accounts that are deactivated, reactivated or deleted.
 Accounts change in Django's admin and auth views, outside papers.services, so
 the counter is kept here, on the account's own signals.
 """
 
 from django.contrib.auth import get_user_model
-from django.db.models.signals import post_save, pre_delete, pre_save
+from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 from django.dispatch import Signal, receiver
+from django.utils import timezone
 
+from .models import Author, Organization, Paper, RemovedPaper
 from .services import count_votes_of
 
 User = get_user_model()
@@ -47,3 +54,24 @@ def recount_when_activity_changes(sender, instance, created, **kwargs) -> None:
 def discount_votes_of_deleted_account(sender, instance, **kwargs) -> None:
     if instance.is_active:
         count_votes_of(instance, counted=False)
+
+
+@receiver(post_delete, sender=Paper)
+def record_removed_paper(sender, instance, **kwargs) -> None:
+    RemovedPaper.objects.update_or_create(
+        arxiv_id=instance.arxiv_id, defaults={"removed_at": timezone.now()}
+    )
+
+
+@receiver(post_save, sender=Organization)
+@receiver(pre_delete, sender=Organization)
+def restamp_papers_of_organization(sender, instance, created=False, **kwargs) -> None:
+    if not created:
+        Paper.objects.filter(organization=instance).update(changed_at=timezone.now())
+
+
+@receiver(post_save, sender=Author)
+@receiver(pre_delete, sender=Author)
+def restamp_papers_of_author(sender, instance, created=False, **kwargs) -> None:
+    if not created:
+        Paper.objects.filter(authorships__author=instance).update(changed_at=timezone.now())

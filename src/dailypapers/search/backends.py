@@ -28,8 +28,9 @@ def reset() -> None:
 
 
 def keyword_index():
-    """Tantivy in the data dir by default; PostgreSQL's own full-text search on PostgreSQL."""
-    if connection.vendor == "postgresql":
+    """The engine KEYWORD_ENGINE names: Tantivy in this node's data dir (the default, on
+    either database), or PostgreSQL's own full-text search."""
+    if settings.KEYWORD_ENGINE == "postgresql":
         from .keyword_postgres import PostgresFullText
 
         return _once(("keyword", "postgresql", connection.settings_dict["NAME"]), PostgresFullText)

@@ -39,6 +39,22 @@ def sync_keyword_index(rebuild: bool = False) -> int:
         raise
 
 
+def follow_catalog() -> int:
+    """One round of this node's keyword follower: bring its keyword index level with the
+    catalog, whichever process or node changed it (an import elsewhere, a moderator hiding
+    a paper); return how many papers it (re)indexed or dropped.
+
+    ``serve`` runs it every KEYWORD_FOLLOW_SECONDS (``dailypapers index --follow``), which
+    bounds how long another node's change takes to be found here (docs/search.md). While
+    another process of this node writes the index, the round does nothing: that process
+    brings it level, and the next round sees what remains.
+    """
+    try:
+        return sync_keyword_index()
+    except IndexBusy:
+        return 0
+
+
 def pending_embeddings() -> QuerySet:
     """Papers with text and no current embedding: new, changed since, or another model's."""
     model = backends.embedder().name

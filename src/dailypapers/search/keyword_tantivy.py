@@ -2,20 +2,33 @@
 
 Chosen over SQLite FTS5 because FTS5 scores every match: on the long, frequent-word
 queries researchers type it is two orders of magnitude slower (docs/benchmarks.md).
-The index follows the catalog: ``sync()`` adds what changed since its last run.
+The index follows the catalog: ``sync()`` adds what changed since its last run, drops what
+was hidden or deleted, and takes only the changes every open write is past, so that each
+node of a PostgreSQL deployment keeps an index of its own, in its own data dir, in step
+with the one database (docs/search.md, "Several nodes").
 """
 
+import dataclasses
 import json
 import os
 import threading
 import time
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
 import tantivy
 
 from .analysis import joined_compounds, name_analyzer, topic_analyzer
-from .documents import SearchDocument, SearchFilters, changed_after, changed_documents
+from .documents import (
+    SearchDocument,
+    SearchFilters,
+    changed_documents,
+    changes_since,
+    documents_of,
+    removals_since,
+    settled_before,
+)
 from .query import ParsedQuery
 
 EPOCH = date(1970, 1, 1)
@@ -31,6 +44,31 @@ RELOAD_EVERY = 2.0
 # reading of the next papers, and each commit waits for it to catch up: at 2,000 a
 # sync of 100k papers spent a third of its time in commits. A kill loses one batch.
 SYNC_BATCH = 25_000
+
+
+@dataclass
+class Position:
+    """How far the index follows the catalog: every change before ``since`` is in it (None:
+    nothing is), and ``recent`` holds the changes at or after it that are in it too, by
+    paper id (a removal's id with a leading "-"), so a change is indexed once although the
+    changes after ``since`` are read again (they may belong to writes not committed yet)."""
+
+    since: datetime | None = None
+    recent: dict[str, datetime] = dataclasses.field(default_factory=dict)
+
+    def pruned(self, since: datetime) -> "Position":
+        return Position(since, {key: at for key, at in self.recent.items() if at >= since})
+
+    def advanced(self, settled: datetime) -> "Position":
+        """Moved to ``settled`` (never back), once every change up to it was read."""
+        return self.pruned(settled if self.since is None else max(self.since, settled))
+
+    def as_json(self) -> dict:
+        stamp = "microseconds"
+        return {
+            "synced_until": self.since.isoformat(timespec=stamp) if self.since else None,
+            "recent": {key: at.isoformat(timespec=stamp) for key, at in self.recent.items()},
+        }
 
 
 def _schema() -> tantivy.Schema:
@@ -59,25 +97,48 @@ class TantivyIndex:
 
     # Writing
 
-    def _synced_until(self) -> datetime | None:
+    def _position(self) -> "Position":
         if not self._state_file.exists():
-            return None
-        return datetime.fromisoformat(json.loads(self._state_file.read_text())["synced_until"])
+            return Position()
+        state = json.loads(self._state_file.read_text())
+        if state.get("synced_until") is None:
+            return Position()
+        return Position(
+            datetime.fromisoformat(state["synced_until"]),
+            {key: datetime.fromisoformat(at) for key, at in state.get("recent", {}).items()},
+        )
 
-    def _record_synced_until(self, changed_until: datetime) -> None:
+    def _record(self, position: "Position") -> None:
         # Written aside and renamed: a kill mid-write leaves the previous position whole.
         partial = self._state_file.with_suffix(".partial")
-        partial.write_text(json.dumps({"synced_until": changed_until.isoformat()}))
+        partial.write_text(json.dumps(position.as_json()))
         os.replace(partial, self._state_file)
 
-    def sync(self, *, rebuild: bool = False) -> int:
-        """Index the papers changed since the last sync; return how many were (re)indexed.
+    def _to_do(self, position: "Position") -> tuple[list[str], dict[str, datetime]]:
+        """The papers to (re)index and the removals to apply since ``position``."""
+        changed = dict(changes_since(position.since))
+        removed = {f"-{arxiv_id}": at for arxiv_id, at in removals_since(position.since)}
+        return (
+            [key for key, at in changed.items() if position.recent.get(key) != at],
+            {key: at for key, at in removed.items() if position.recent.get(key) != at},
+        )
 
-        Nothing changed since: nothing to do, and the writer (one at a time) is left free.
+    def sync(self, *, rebuild: bool = False) -> int:
+        """Bring the index level with the catalog; return how many papers were (re)indexed
+        or dropped (hidden, deleted).
+
+        It follows the catalog by ``Paper.changed_at`` from its last position, on SQLite
+        and on PostgreSQL alike, whichever process or node changed it. Nothing changed
+        since: one indexed query, and the writer (one at a time) is left free.
         """
-        since = None if rebuild else self._synced_until()
-        if since is not None and not changed_after(since):
-            return 0
+        settled = settled_before()
+        position = Position() if rebuild else self._position()
+        if position.since is not None:
+            ids, removals = self._to_do(position)
+            if not ids and not removals:
+                if position.advanced(settled) != position:
+                    self._record(position.advanced(settled))
+                return 0
         writer = self.index.writer(heap_size=128_000_000, num_threads=1)
         # Files of a commit killed before it was recorded: left, a file of this commit
         # could have the same name, and the commit would fail ("FileAlreadyExists").
@@ -87,20 +148,43 @@ class TantivyIndex:
             # that batch alone, and the next sync must then index every paper.
             self._state_file.unlink(missing_ok=True)
             writer.delete_all_documents()
-        done = 0
-        for documents, changed_until in changed_documents(since, SYNC_BATCH):
+        else:
+            # Read again now that this process is the one writer: another may have moved it.
+            position = self._position()
+        from_start = position.since is None
+        if from_start:
+            removals = {f"-{arxiv_id}": at for arxiv_id, at in removals_since(None)}
+            batches = changed_documents(None, SYNC_BATCH)
+        else:
+            ids, removals = self._to_do(position)
+            batches = (
+                documents_of(ids[start : start + SYNC_BATCH])
+                for start in range(0, len(ids), SYNC_BATCH)
+            )
+        for key, at in removals.items():
+            writer.delete_documents_by_term("id", key[1:])
+            position.recent[key] = at
+        done, committed = len(removals), False
+        for documents in batches:
             for document in documents:
                 # Also on a first sync: one killed after a commit, before recording how
                 # far it got, left documents that the next sync indexes again.
                 if not rebuild:
                     writer.delete_documents_by_term("id", document.arxiv_id)
-                writer.add_document(self._document(document))
+                if not document.hidden:
+                    writer.add_document(self._document(document))
+                position.recent[document.arxiv_id] = document.changed_at
             writer.commit()
+            committed = True
+            if from_start:
+                # Oldest change first: every change before this batch's last is indexed.
+                position = position.pruned(min(settled, documents[-1].changed_at))
             # Committed first, then recorded: a crash in between only re-indexes a batch.
-            self._record_synced_until(changed_until)
+            self._record(position)
             done += len(documents)
-        if rebuild and not done:
+        if not committed:
             writer.commit()
+        self._record(position.advanced(settled))
         writer.wait_merging_threads()
         self.index.reload()
         return done

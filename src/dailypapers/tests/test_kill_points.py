@@ -229,10 +229,8 @@ class Findings:
 
 
 def keyword_ids(db: ExternalDatabase) -> list[str]:
-    if db.sqlite_file is None:
-        return backends.keyword_index().ids()
-    # The subprocesses' Tantivy index, in their data dir.
-    return TantivyIndex(db.sqlite_file.parent / "index" / "keyword").ids()
+    # The subprocesses' Tantivy index, in their data dir, on either database.
+    return TantivyIndex(Path(db.env["DAILYPAPERS_DATA_DIR"]) / "index" / "keyword").ids()
 
 
 def audit(db: ExternalDatabase, expected: Expected) -> Findings:

@@ -129,7 +129,14 @@ class Command(BaseCommand):
         # visitors ask for (no page waits for arXiv), the indexer, and the schedules
         # settings turn on (digests, the Hugging Face sync, pending papers).
         queues = [name for name in QUEUES if not (no_indexer and name == "index")]
-        processes = Background([["worker", "--queues", ",".join(queues)]], self.stderr.write)
+        commands = [["worker", "--queues", ",".join(queues)]]
+        # This node's own keyword index follows the catalog within seconds, whichever
+        # node or process changed it (docs/search.md): the indexer task may be busy
+        # embedding for hours, or run on another machine (--no-indexer). Not a task: a
+        # queue's task runs on one node, and every node has its own index.
+        if settings.KEYWORD_ENGINE == "tantivy":
+            commands.append(["index", "--follow", str(settings.KEYWORD_FOLLOW_SECONDS)])
+        processes = Background(commands, self.stderr.write)
         # gunicorn's workers and threads already keep every core busy: one thread
         # per request for BLAS and the embedding model, or they fight over the
         # cores (ONNX Runtime's idle threads spin: two per worker doubled the CPU

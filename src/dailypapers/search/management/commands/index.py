@@ -12,6 +12,7 @@ from dailypapers.search import backends
 from dailypapers.search.indexing import (
     IndexBusy,
     embed_pending,
+    follow_catalog,
     pending_embeddings,
     sync_keyword_index,
     update_vector_index,
@@ -44,6 +45,13 @@ class Command(BaseCommand):
             help="papers embedded per committed batch (default 256)",
         )
         parser.add_argument(
+            "--follow",
+            type=float,
+            metavar="SECONDS",
+            help="keep only the keyword index level with the catalog, every SECONDS "
+            "(what serve runs on each node; docs/search.md)",
+        )
+        parser.add_argument(
             "--watch",
             type=float,
             metavar="SECONDS",
@@ -54,12 +62,16 @@ class Command(BaseCommand):
             "--round", dest="one_round", action="store_true", help=argparse.SUPPRESS
         )
 
-    def handle(self, *args, rebuild, keyword_only, batch_size, watch, one_round, **options):
+    def handle(
+        self, *args, rebuild, keyword_only, batch_size, follow, watch, one_round, **options
+    ):
         console = Console(file=self.stderr._out)
         try:
             with terminate_as_interrupt():
                 if one_round:
                     self.catch_up(console, rebuild, keyword_only, batch_size, True, True)
+                elif follow:
+                    scheduling.run_every(follow, self.follow_round)
                 elif watch:
                     self.watch(watch, console, rebuild, keyword_only, batch_size)
                 else:
@@ -86,6 +98,10 @@ class Command(BaseCommand):
             first = False
 
         scheduling.run_every(seconds, round_)
+
+    def follow_round(self) -> None:
+        if followed := follow_catalog():
+            self.stdout.write(f"Keyword index: followed {followed} changes to the catalog")
 
     def catch_up(
         self,
