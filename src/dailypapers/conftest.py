@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl, quote, urlsplit
 
 import psycopg
 import pytest
+import redis
 from django.core.cache import cache
 from django.db import connection
 from django_tasks_db.management.commands.db_worker import Worker
@@ -104,6 +105,20 @@ def write_jsonl(tmp_path: Path):
         return path
 
     return write
+
+
+# The machine's Redis (.ci/run starts it), one database for each suite run: CI runs the
+# SQLite and the PostgreSQL runs at the same time, and the tests of several nodes empty it.
+SHARED_REDIS_URL = f"redis://127.0.0.1:6379/{2 if connection.vendor == 'sqlite' else 3}"
+
+
+@pytest.fixture
+def shared_redis() -> Iterator[redis.Redis]:
+    """The run's Redis database, empty before and after the test."""
+    server = redis.Redis.from_url(SHARED_REDIS_URL)
+    server.flushdb()
+    yield server
+    server.flushdb()
 
 
 class ExternalDatabase:

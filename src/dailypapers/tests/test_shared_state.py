@@ -2,7 +2,7 @@
 its own data dir and port, one database, one Redis) share their pages, and their limits
 hold across both; a Redis that stops answering costs caching, never a page.
 
-The Redis is the machine's own (.ci/run starts it), database 2, emptied by these tests.
+The Redis is the machine's own, its database for this run (conftest.SHARED_REDIS_URL).
 """
 
 import http.cookiejar
@@ -17,16 +17,15 @@ from contextlib import ExitStack
 from urllib.parse import urlencode
 
 import pytest
-import redis
 from django.core.cache import cache
 
-from dailypapers.conftest import ExternalDatabase, LiveServe, free_port
+from dailypapers.conftest import SHARED_REDIS_URL, ExternalDatabase, LiveServe, free_port
 from dailypapers.papers.models import Paper
 from dailypapers.papers.records import PaperRecord
 from dailypapers.papers.services import upsert_papers
 from dailypapers.tests.test_throttles_live import failed_login, login_form
 
-REDIS_URL = "redis://127.0.0.1:6379/2"
+REDIS_URL = SHARED_REDIS_URL
 PAPER = "2411.00001"
 # Another paper's page, opened first on each node: the first page a process renders
 # loads what similar papers need, which takes seconds on a small machine.
@@ -36,15 +35,6 @@ WARM_UP = "2411.00002"
 PAGE_CACHE_SECONDS = 10
 # A blank shared_answers.py drew for a rendering: no reader may ever see one.
 BLANK = re.compile(rb"blank-[0-9a-f]{32}")
-
-
-@pytest.fixture
-def shared_redis():
-    """Database 2 of the machine's Redis, empty before and after the test."""
-    server = redis.Redis.from_url(REDIS_URL)
-    server.flushdb()
-    yield server
-    server.flushdb()
 
 
 class Visitor:

@@ -8,7 +8,7 @@ port) and one ``dailypapers worker``, against one PostgreSQL and one Redis.
 - node A killed (SIGKILL, its whole process group) in the middle of requests loses no
   answered write, and node B keeps serving.
 
-The Redis is the machine's own (.ci/run starts it), database 4, emptied by this test.
+The Redis is the machine's own, its database for this run (conftest.SHARED_REDIS_URL).
 """
 
 import json
@@ -25,11 +25,16 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-import redis
 from aiosmtpd.controller import Controller
 from django.db import connection
 
-from dailypapers.conftest import ExternalDatabase, arxiv_row, free_port, wait_until_answering
+from dailypapers.conftest import (
+    SHARED_REDIS_URL,
+    ExternalDatabase,
+    arxiv_row,
+    free_port,
+    wait_until_answering,
+)
 from dailypapers.digests.tests.conftest import Inbox
 from dailypapers.search.tests.test_following import DOCUMENTED_LAG, FOLLOW_SECONDS, SLACK
 from dailypapers.tests.test_shared_state import Visitor, form_token, upvotes_shown
@@ -43,7 +48,7 @@ pytestmark = [
     ),
 ]
 
-REDIS_URL = "redis://127.0.0.1:6379/4"
+REDIS_URL = SHARED_REDIS_URL
 PAPER = "2412.00001"
 VOTED = [f"2412.{n:05d}" for n in range(100, 300)]
 KILL_AFTER = 10
@@ -71,14 +76,6 @@ Subscription.objects.create(
 )
 print(ApiToken.objects.issue(voter, "votes")[1])
 """
-
-
-@pytest.fixture
-def shared_redis():
-    server = redis.Redis.from_url(REDIS_URL)
-    server.flushdb()
-    yield server
-    server.flushdb()
 
 
 class Node:
