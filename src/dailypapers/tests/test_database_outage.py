@@ -222,7 +222,8 @@ def test_requests_answer_503_while_postgresql_is_down_and_recover_without_a_rest
             "DAILYPAPERS_COMPLETE_PENDING_MINUTES": "0.05",
         }
         with serving_into(log, db, "--workers", 2, "--threads", 2, env=env) as site:
-            wait_for(lambda: len(background_processes()) == 1, "the background worker")
+            # The worker, and the follower of the node's keyword index.
+            wait_for(lambda: len(background_processes()) == 2, "the background processes")
             before = background_processes()
             # The catalog's first paper, through the background fetcher: it is at work.
             assert a_fetch(site.url, token, arxiv, "2404.00001") == "done"
