@@ -144,9 +144,8 @@ def feed(
 ) -> ForYou | None:
     """``for_you`` for the reader whose state it is, kept in the cache while neither
     their state nor the window's papers change (``FEED_SECONDS`` at most): a reader
-    coming back to their page, or paging through it, is not ranked again."""
-    if not 1 <= limit <= MAX_LIMIT:
-        raise ValueError(f"limit is from 1 to {MAX_LIMIT}")
+    coming back to their page, or paging through it, is not ranked again. Refuses what
+    ``for_you`` refuses (nothing refused is ever kept)."""
     window = _window(since, until)
     if window is None:
         return None
