@@ -37,7 +37,7 @@ def paper_bibtex(request: HttpRequest, arxiv_id: str) -> HttpResponse:
     except InvalidArxivId as error:
         # The site's error page: it escapes the message, which quotes the request.
         raise BadRequest(str(error)) from None
-    paper = get_object_or_404(Paper.objects.visible().for_cards(), pk=arxiv_id)
+    paper = get_object_or_404(Paper.objects.visible(), pk=arxiv_id)
     return _bibtex([paper], arxiv_id.replace("/", "-"))
 
 

@@ -184,7 +184,7 @@ def _paper(arxiv_id: str) -> Paper:
         canonical = normalize_arxiv_id(arxiv_id)
     except InvalidArxivId as error:
         raise HttpError(400, str(error)) from None
-    paper = Paper.objects.visible().for_cards().filter(pk=canonical).first()
+    paper = Paper.objects.visible().for_cards().with_authors().filter(pk=canonical).first()
     if paper is None:
         raise HttpError(404, f"paper {canonical} not found")
     return paper

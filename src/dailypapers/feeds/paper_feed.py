@@ -18,7 +18,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed, SyndicationFeed
 from django.utils.html import escape
 
-from dailypapers.papers.models import Paper
+from dailypapers.papers.models import Paper, load_authors
 
 # Each flavour of a feed: its URL suffix, its label on a page, and how Django writes it.
 FLAVOURS: dict[str, tuple[str, type[SyndicationFeed]]] = {
@@ -116,6 +116,7 @@ class PaperFeed(Feed):
         return channel.description
 
     def items(self, channel: Channel) -> list[tuple[Paper, date | None, str]]:
+        load_authors([paper for paper, _ in channel.items])
         return [
             (paper, day, channel.reasons.get(paper.arxiv_id, "")) for paper, day in channel.items
         ]

@@ -112,7 +112,6 @@ def collection_items(collection: Collection) -> QuerySet[CollectionItem]:
     return (
         CollectionItem.objects.filter(visible_paper(via="paper"), collection=collection)
         .select_related("paper", "paper__organization", "paper__listing__submitted_by")
-        .prefetch_related("paper__authorships__author")
     )
 
 

@@ -9,7 +9,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 
-from .models import Paper
+from .models import Paper, load_authors
 
 # Characters that end or break a BibTeX field or are special to LaTeX outside math.
 _SPECIAL = re.compile(r"([&%#])")
@@ -77,6 +77,8 @@ def bibliography(papers: Iterable[Paper], notes: Mapping[str, str] | None = None
 
     ``notes``: by arXiv id, the note to write in a paper's ``annote`` field.
     """
+    papers = list(papers)
+    load_authors(papers)
     seen: dict[str, int] = {}
     entries = []
     for paper in papers:

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 
-from .models import Authorship, DailyListing
+from .models import DailyListing
 
 # "date": newest day first, then most upvoted; "upvotes": most upvoted first.
 Sort = Literal["date", "upvotes"]
@@ -77,9 +77,6 @@ def daily_listings(
     listings = (
         DailyListing.objects.visible()
         .select_related("paper", "paper__organization", "submitted_by")
-        .prefetch_related(
-            Prefetch("paper__authorships", queryset=Authorship.objects.select_related("author"))
-        )
     )
     if period is not None:
         listings = listings.filter(date__range=(period.first, period.last))

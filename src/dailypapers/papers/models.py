@@ -31,16 +31,30 @@ def visible_paper(via: str = "") -> models.Q:
     return models.Q(**{f"{via}__is_hidden" if via else "is_hidden": False})
 
 
+def authors_in_order() -> models.Prefetch:
+    """Papers' authorships with their authors, in each paper's order (Authorship.Meta)."""
+    return models.Prefetch("authorships", queryset=Authorship.objects.select_related("author"))
+
+
+def load_authors(papers: "list[Paper]") -> None:
+    """Fetch the authors of ``papers`` (model instances already loaded) in one query."""
+    models.prefetch_related_objects(papers, authors_in_order())
+
+
 class PaperQuerySet(models.QuerySet):
     def visible(self) -> "PaperQuerySet":
         """Papers moderators did not hide: every list, search result, feed and API answer."""
         return self.filter(visible_paper())
 
     def for_cards(self) -> "PaperQuerySet":
-        """With what a list entry shows: organization, listing and submitter, ordered authors."""
-        return self.select_related("organization", "listing__submitted_by").prefetch_related(
-            models.Prefetch("authorships", queryset=Authorship.objects.select_related("author"))
-        )
+        """With what a list entry shows: organization, listing and submitter. A card names
+        its authors by count, which the list reads for the whole page at once (web's
+        ``rendering.cards``), not paper by paper."""
+        return self.select_related("organization", "listing__submitted_by")
+
+    def with_authors(self) -> "PaperQuerySet":
+        """With every author, in order: a paper's page, its API record, BibTeX, feeds."""
+        return self.prefetch_related(authors_in_order())
 
 
 class Paper(models.Model):

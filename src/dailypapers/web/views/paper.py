@@ -32,7 +32,7 @@ def paper(request: HttpRequest, arxiv_id: str) -> HttpResponse:
         raise Http404(str(error)) from None
     if canonical != arxiv_id:
         return redirect("paper", arxiv_id=canonical, permanent=True)
-    found = Paper.objects.for_cards().filter(pk=canonical).first()
+    found = Paper.objects.for_cards().with_authors().filter(pk=canonical).first()
     if found is None or (found.is_hidden and not request.user.is_staff):
         return render(request, "web/paper_unknown.html", {"arxiv_id": canonical}, status=404)
     return render(

@@ -6,12 +6,13 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
 
+from django.db.models import Count, Min
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.text import slugify
 
 from dailypapers.library.models import Mark
-from dailypapers.papers.models import DailyListing, Paper, Upvote
+from dailypapers.papers.models import Authorship, DailyListing, Paper, Upvote
 from dailypapers.throttles import limits
 
 PAGE_SIZE = 30
@@ -27,6 +28,9 @@ class Card:
     paper: Paper
     listed_on: date | None
     upvoted: bool
+    # The byline, where the paper has no organization: "N authors", or the one author's name.
+    author_count: int = 0
+    only_author: str = ""
     read: bool = False
     dismissed: bool = False
     # The reader's note, on a collection's page.
@@ -39,11 +43,45 @@ class Card:
         """The paper's id as the card's element ids spell it."""
         return slugify(self.paper.arxiv_id)
 
+    # A page draws thirty cards of four actions each: the paths below are spelt from the
+    # paper's own path, as web/urls.py routes them (a test holds the two together),
+    # instead of thirty times four reverse() lookups.
+    @cached_property
+    def url(self) -> str:
+        return self.paper.get_absolute_url()
+
+    @property
+    def upvote_url(self) -> str:
+        return f"{self.url}/upvote"
+
+    @property
+    def save_url(self) -> str:
+        return f"{self.url}/save"
+
+    @property
+    def read_url(self) -> str:
+        return f"{self.url}/read"
+
+    @property
+    def dismiss_url(self) -> str:
+        return f"{self.url}/dismiss"
+
 
 def cards(request: HttpRequest, papers: list[Paper], listed_on: list | None = None) -> list[Card]:
+    ids = [p.arxiv_id for p in papers]
+    # One row a paper, rather than every authorship and author as model instances: the
+    # largest part of loading a page of cards.
+    bylines = {
+        paper_id: (count, name)
+        for paper_id, count, name in Authorship.objects.filter(paper_id__in=ids)
+        .order_by()
+        .values("paper_id")
+        # With one author, the least name is that author's.
+        .annotate(count=Count("id"), name=Min("author__name"))
+        .values_list("paper_id", "count", "name")
+    }
     upvoted, marked = set(), set()
     if request.user.is_authenticated and papers:
-        ids = [p.arxiv_id for p in papers]
         upvoted = set(
             Upvote.objects.filter(user=request.user, paper_id__in=ids).values_list(
                 "paper_id", flat=True
@@ -58,6 +96,7 @@ def cards(request: HttpRequest, papers: list[Paper], listed_on: list | None = No
             p,
             day,
             p.arxiv_id in upvoted,
+            *bylines.get(p.arxiv_id, (0, "")),
             read=(p.arxiv_id, Mark.Kind.READ) in marked,
             dismissed=(p.arxiv_id, Mark.Kind.DISMISSED) in marked,
         )
