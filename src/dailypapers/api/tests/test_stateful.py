@@ -18,6 +18,7 @@ from django.db import transaction
 from hypothesis import settings
 from hypothesis import strategies as st
 
+from dailypapers.search import backends
 from dailypapers.wsgi import application
 
 from .conftest import TOPICS
@@ -82,12 +83,15 @@ def workflow(request, catalog, wsgi, arxiv_stand_in):
         # Every scenario starts from the same catalog, libraries and cached answers: an
         # upvote, a submission or a collection left by the one before would change what
         # the next one draws, and hypothesis replays a scenario expecting the same draws.
+        # The engines go too: pgvector's table, made by a scenario's first search, is
+        # rolled back with it.
         def setup(self):
             self.savepoint = transaction.savepoint()
 
         def teardown(self):
             transaction.savepoint_rollback(self.savepoint)
             cache.clear()
+            backends.reset()
 
         def validate_response(self, response, case, additional_checks=None, **kwargs):
             try:

@@ -3,6 +3,7 @@ from datetime import date
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
 
 from dailypapers.papers.models import Paper
 from dailypapers.papers.records import ListingRecord, OrganizationRecord, PaperRecord
@@ -157,6 +158,15 @@ def keyword_corpus(request, db, settings):
     backends.reset()
     make_corpus()
     sync_keyword_index()
+
+
+def server_has_pgvector() -> bool:
+    """Whether this run's database offers pgvector, and so serves vectors from it."""
+    if connection.vendor != "postgresql":
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'vector'")
+        return cursor.fetchone() is not None
 
 
 @pytest.fixture

@@ -9,19 +9,15 @@ from functools import partial
 
 import psycopg
 import pytest
-from django.db import connection
 
 from dailypapers.search import backends
 
-from .conftest import CORPUS, EXACT_MATCH, NEAR_TOPIC
+from .conftest import CORPUS, EXACT_MATCH, NEAR_TOPIC, server_has_pgvector
 
 
 def test_without_pgvector_vectors_are_searched_in_process(db):
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'vector'")
-            if cursor.fetchone():
-                pytest.skip("this PostgreSQL has pgvector; the pgserver test covers it")
+    if server_has_pgvector():
+        pytest.skip("this PostgreSQL has pgvector: the rest of the suite searches it")
     assert backends.vector_index().description == "in-process index, exact scan"
 
 
