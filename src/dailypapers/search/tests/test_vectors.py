@@ -142,6 +142,19 @@ def test_a_worker_maps_the_graph_saved_again_and_empties_its_delta(graph_dir, na
     assert np.allclose([s for _, s in found], [s for _, s in expected], atol=1e-5)
 
 
+def test_a_small_delta_waits_for_the_next_save_and_is_found_meanwhile(graph_dir, name, monkeypatch):
+    indexer = index(name, graph_dir, hnsw_from=5)
+    indexer.save_graph()
+    add_zebrafish_and_rewrite_a_paper()
+    monkeypatch.setattr(vectors, "FOLD_FROM", 0.5)  # 2 new vectors for a graph of 10
+    assert not indexer.save_graph()
+    worker = index(name, graph_dir)
+    fish = backends.embedder().embed_query("fish growing back their fins")
+    assert worker.search(fish, 1)[0][0] == "2405.00001" and worker.size == 11
+    monkeypatch.setattr(vectors, "FOLD_FROM", 0.1)
+    assert indexer.save_graph()
+
+
 def test_a_graph_saved_by_hnswlib_is_replaced_and_workers_scan_exactly_meanwhile(
     graph_dir, name, query
 ):
