@@ -3,17 +3,18 @@
 An exact cosine scan (one matrix product) while the catalog is small; from
 HNSW_FROM vectors on, an HNSW graph (usearch). Building the graph takes a
 while, so web workers never do it: ``dailypapers index`` builds it and saves it
-to the index dir (``save_graph()``), and every process loads the saved graph
-once and follows the PaperEmbedding table from there. Until a graph is saved,
-workers scan exactly, whatever the size.
+to the index dir (``save_graph()``), and every process maps the saved graph
+(search/saved_graph.py: one copy per machine, whatever the number of workers).
+Until a graph is saved, workers scan exactly, whatever the size.
 
-Either way the index follows the table incrementally: rows updated since the
-last look are added or replaced.
+A mapped graph is read-only: the embeddings stored since it was saved (new
+papers, re-embedded ones) are the delta, held by each process and scanned
+exactly beside the graph; a re-embedded paper's node in the graph is passed
+over. The delta follows the PaperEmbedding table incrementally, and each save
+folds it into a new graph, which every process maps on its next look.
 """
 
-import json
 import logging
-import os
 import threading
 import time
 from collections.abc import Iterable
@@ -23,7 +24,9 @@ from pathlib import Path
 import numpy as np
 from usearch.index import Index
 
+from . import saved_graph
 from .models import PaperEmbedding
+from .saved_graph import HNSW_EF, SavedGraph
 
 logger = logging.getLogger(__name__)
 
@@ -33,9 +36,11 @@ logger = logging.getLogger(__name__)
 HNSW_FROM = 50_000
 HNSW_M = 16
 HNSW_EF_CONSTRUCTION = 100
-# Candidates the graph keeps while searching (at least the number asked for).
-HNSW_EF = 200
-REFRESH_EVERY = 5.0  # seconds between looks for new embeddings
+# A save writes the whole graph (1.7 GB at 1M) and the indexer runs every minute: it waits
+# until the delta, which every process scans exactly, holds this share of the graph's size
+# (10,000 vectors at 1M: ~1 ms of scan, 15 MB per process).
+FOLD_FROM = 0.01
+REFRESH_EVERY = 5.0  # seconds between looks for new embeddings and a newly saved graph
 
 
 class InProcessVectors:
@@ -45,18 +50,25 @@ class InProcessVectors:
         self.model, self.dim = model, dim
         # Only the indexer uses it (save_graph): web workers follow the saved graph.
         self.hnsw_from = HNSW_FROM if hnsw_from is None else hnsw_from
-        # The saved graph: `<model>.json` (ids, what it covers) names the graph file.
-        self._meta_file = graph_dir / f"{model.replace('/', '-')}.json" if graph_dir else None
+        self._description = graph_dir / f"{model.replace('/', '-')}.json" if graph_dir else None
+        self._described: tuple[int, int] | None = None  # the description last opened
+        self.graph: SavedGraph | None = None
+        # The delta: embeddings the graph lacks or holds an older vector of, one row each.
         self.ids: list[str] = []
         self.rows: dict[str, int] = {}
-        # Exact-scan mode: the vectors, one row each. Graph mode: the graph holds them.
         self.matrix = np.empty((0, dim), dtype=np.float32)
-        self.hnsw: Index | None = None
+        # Rows of the graph whose paper has a newer vector in the delta (copied on write).
+        self._stale: frozenset[int] = frozenset()
         self._seen_until: datetime | None = None
-        self._saved_until: datetime | None = None
         self._checked_at = 0.0
-        # A replaced vector is removed, then added: no search may see the gap between.
         self._lock = threading.Lock()
+
+    @property
+    def size(self) -> int:
+        """How many papers the index holds."""
+        with self._lock:
+            in_graph = len(self.graph.ids) if self.graph is not None else 0
+            return in_graph + len(self.ids) - len(self._stale)
 
     def refresh(self, force: bool = False) -> None:
         now = time.monotonic()
@@ -64,8 +76,8 @@ class InProcessVectors:
             return
         with self._lock:
             self._checked_at = now
-            if self.hnsw is None:
-                self._load_graph()
+            if self._description is not None:
+                self._follow_saved_graph()
             rows = PaperEmbedding.objects.filter(model=self.model).order_by("updated_at")
             if self._seen_until is not None:
                 rows = rows.filter(updated_at__gte=self._seen_until)
@@ -79,159 +91,153 @@ class InProcessVectors:
             if fresh_ids:
                 self._add(fresh_ids, np.vstack(fresh))
 
+    def _follow_saved_graph(self) -> None:
+        """Map the graph the indexer saved last, if it is not the one mapped already."""
+        described = saved_graph.stat_key(self._description)
+        if described is None or described == self._described:
+            return
+        graph = saved_graph.open_saved(self._description)
+        self._described = described
+        if graph is None:
+            return
+        # New objects rather than emptied ones: a search running meanwhile (without
+        # the lock) keeps the graph and the delta it started with. See search().
+        self.graph = graph
+        self.ids, self.rows = [], {}
+        self.matrix = np.empty((0, self.dim), dtype=np.float32)
+        self._stale = frozenset()
+        # Rows are re-read from the graph's last timestamp: those it holds already are
+        # passed over in _add().
+        self._seen_until = graph.seen_until
+
     def _add(self, ids: list[str], vectors: np.ndarray) -> None:
+        graph = self.graph
+        if graph is not None:
+            in_graph = graph.rows_of(ids)
+            held = np.flatnonzero(in_graph >= 0)
+            if len(held):
+                held_vectors = graph.index.get(in_graph[held].astype(np.uint64))
+                changed = ~np.all(held_vectors == vectors[held], axis=1)
+                self._stale = self._stale | frozenset(int(r) for r in in_graph[held[changed]])
+                keep = np.ones(len(ids), dtype=bool)
+                keep[held[~changed]] = False
+                ids = [paper_id for paper_id, kept in zip(ids, keep, strict=True) if kept]
+                vectors = vectors[keep]
         start = len(self.ids)
         new = [i for i, paper_id in enumerate(ids) if paper_id not in self.rows]
         for n, i in enumerate(new):
             self.rows[ids[i]] = start + n
-        self.ids.extend(ids[i] for i in new)
-        if self.hnsw is not None:
-            self._add_to_graph(ids, vectors, start)
-            return
         for i, paper_id in enumerate(ids):
             if (row := self.rows[paper_id]) < start:  # re-embedded after its text changed
                 self.matrix[row] = vectors[i]
+        # Ids first, then the matrix: every row of a matrix a search holds has its id.
+        self.ids.extend(ids[i] for i in new)
         if new:
             self.matrix = np.vstack([self.matrix, vectors[new]])
 
-    def _add_to_graph(self, ids: list[str], vectors: np.ndarray, start: int) -> None:
-        keys = np.array([self.rows[paper_id] for paper_id in ids], dtype=np.uint64)
-        # Rows are re-read from the last timestamp seen (a saved graph's too), and
-        # updating a node in the graph is costly: skip vectors it already holds.
-        known = np.flatnonzero(keys < start)
-        if len(known):
-            held = np.vstack(self.hnsw.get(keys[known]))
-            changed = ~np.all(held == vectors[known], axis=1)
-            keep = np.ones(len(ids), dtype=bool)
-            keep[known[~changed]] = False
-            # A re-embedded paper: its old node goes, the new vector comes in under its key.
-            self.hnsw.remove(keys[known[changed]])
-            keys, vectors = keys[keep], vectors[keep]
-        if len(keys):
-            self.hnsw.add(keys, vectors)
-
-    # The saved graph
-
-    def _load_graph(self) -> None:
-        """Switch to the graph `dailypapers index` saved, if there is one."""
-        if self._meta_file is None or not self._meta_file.exists():
-            return
-        # The indexer replaces the graph file and then deletes the old one: a
-        # reader caught in between reads the description again.
-        for _ in range(3):
-            try:
-                meta = json.loads(self._meta_file.read_text())
-                index = Index.restore(self._meta_file.parent / meta["graph"])
-                if index is None:
-                    raise ValueError(f"{meta['graph']} is not a usearch index")
-                break
-            except (FileNotFoundError, RuntimeError, ValueError) as error:
-                logger.warning("could not load the vector graph: %s", error)
-        else:
-            return
-        index.expansion_search = HNSW_EF  # not kept in the file
-        # In this order, so that a search scanning exactly meanwhile (without the
-        # lock) never pairs the old matrix with the new ids: see search().
-        self.matrix = np.empty((0, self.dim), dtype=np.float32)
-        self.ids = meta["ids"]
-        self.rows = {paper_id: row for row, paper_id in enumerate(self.ids)}
-        self.hnsw = index
-        self._seen_until = self._saved_until = datetime.fromisoformat(meta["seen_until"])
+    # Saving the graph
 
     def save_graph(self) -> bool:
         """Bring the index level with the table and save its graph for the web workers.
 
         Builds the graph first when there is none and the index has reached
-        HNSW_FROM vectors. Returns whether a graph was written.
+        HNSW_FROM vectors; else folds the delta into a copy of the saved graph, once
+        the delta has reached FOLD_FROM of its size. Returns whether a graph was written.
         """
         self.refresh(force=True)
         with self._lock:
-            if self._meta_file is None or self._seen_until is None:
+            if self._description is None or not self.ids:
                 return False
-            if self.hnsw is None:
-                if len(self.ids) < self.hnsw_from:
-                    return False
-                self._build_graph()
-            if self._saved_until == self._seen_until:
+            if self.graph is None and len(self.ids) < self.hnsw_from:
                 return False
-            self._meta_file.parent.mkdir(parents=True, exist_ok=True)
-            partial = self._meta_file.parent / f"{self._meta_file.stem}.{os.getpid()}.partial"
-            previous = (
-                json.loads(self._meta_file.read_text())["graph"]
-                if self._meta_file.exists()
-                else None
-            )
-            graph = f"{self._meta_file.stem}.{time.time_ns()}.usearch"
-            self.hnsw.save(self._meta_file.parent / graph)
-            meta = {"graph": graph, "seen_until": self._seen_until.isoformat(), "ids": self.ids}
-            partial.write_text(json.dumps(meta))
-            # Atomic: readers see the old graph or the new one, never half of one.
-            os.replace(partial, self._meta_file)
-            if previous and previous != graph:
-                (self._meta_file.parent / previous).unlink(missing_ok=True)
-            self._saved_until = self._seen_until
+            if self.graph is not None and len(self.ids) < FOLD_FROM * len(self.graph.ids):
+                return False
+            index, ids = self._graph_with_delta()
+            saved_graph.save(self._description, index, ids, self._seen_until)
+            del index  # this process maps the saved file, as the workers do
+            self._follow_saved_graph()
             return True
 
-    def _build_graph(self) -> None:
-        # Inner product of unit vectors: the distance is 1 - cosine.
-        index = Index(
-            ndim=self.dim,
-            metric="ip",
-            dtype="f32",
-            connectivity=HNSW_M,
-            expansion_add=HNSW_EF_CONSTRUCTION,
-            expansion_search=HNSW_EF,
-        )
-        index.add(np.arange(len(self.ids), dtype=np.uint64), self.matrix)
-        self.hnsw, self.matrix = index, np.empty((0, self.dim), dtype=np.float32)
+    def _graph_with_delta(self) -> tuple[Index, np.ndarray]:
+        delta_ids = np.array(self.ids, dtype=bytes)
+        if self.graph is None:
+            index = Index(
+                ndim=self.dim,
+                # Inner product of unit vectors: the distance is 1 - cosine.
+                metric="ip",
+                dtype="f32",
+                connectivity=HNSW_M,
+                expansion_add=HNSW_EF_CONSTRUCTION,
+                expansion_search=HNSW_EF,
+            )
+            index.add(np.arange(len(self.ids), dtype=np.uint64), self.matrix)
+            return index, delta_ids
+        index = self.graph.private_copy()
+        in_graph = self.graph.rows_of(self.ids)
+        replaced = in_graph >= 0
+        keys = in_graph.copy()
+        keys[~replaced] = len(self.graph.ids) + np.arange(np.count_nonzero(~replaced))
+        # A re-embedded paper: its old node goes, the new vector comes in under its row.
+        index.remove(keys[replaced].astype(np.uint64))
+        index.add(keys.astype(np.uint64), self.matrix)
+        return index, np.concatenate([self.graph.ids, delta_ids[~replaced]])
 
     # Reading
 
     @property
     def description(self) -> str:
-        kind = "HNSW graph (usearch)" if self.hnsw is not None else "exact scan"
+        kind = "HNSW graph (usearch)" if self.graph is not None else "exact scan"
         return f"in-process index, {kind}"
 
     def is_empty(self) -> bool:
         self.refresh()
-        return not self.ids
+        return not self.size
 
     def embedded(self, paper_ids: Iterable[str]) -> set[str]:
         """Those of ``paper_ids`` the index holds."""
         self.refresh()
-        rows = self.rows
-        return {paper_id for paper_id in paper_ids if paper_id in rows}
+        paper_ids = list(paper_ids)
+        graph, rows = self.graph, self.rows
+        found = {paper_id for paper_id in paper_ids if paper_id in rows}
+        if graph is not None and paper_ids:
+            in_graph = graph.rows_of(paper_ids)
+            found.update(p for p, row in zip(paper_ids, in_graph, strict=True) if row >= 0)
+        return found
 
     def vector_of(self, paper_id: str) -> np.ndarray | None:
         self.refresh()
-        row = self.rows.get(paper_id)
-        if row is None:
-            return None
-        if self.hnsw is None:
-            return self.matrix[row]
         with self._lock:
-            return self.hnsw.get(row)
+            if (row := self.rows.get(paper_id)) is not None:
+                return self.matrix[row]
+            if self.graph is None or (row := int(self.graph.rows_of([paper_id])[0])) < 0:
+                return None
+            return self.graph.index.get(row)
 
     def search(self, vector: np.ndarray, limit: int) -> list[tuple[str, float]]:
         """The ``limit`` nearest papers as (arxiv id, cosine similarity), best first."""
         self.refresh()
-        if self.hnsw is not None:
-            with self._lock:
-                limit = min(limit, len(self.ids))
-                if not limit:
-                    return []
-                found = self.hnsw.search(vector, limit)
-                return [
-                    (self.ids[row], 1.0 - float(d))
-                    for row, d in zip(found.keys, found.distances, strict=True)
+        with self._lock:
+            graph, stale, ids, matrix = self.graph, self._stale, self.ids, self.matrix
+        found = self._scan(ids, matrix, vector, limit)
+        if graph is not None:
+            # Room for the graph's stale nodes, which are passed over.
+            wanted = min(limit + len(stale), len(graph.ids))
+            if wanted:
+                near = graph.index.search(vector, wanted)
+                found += [
+                    (graph.id_of(row), 1.0 - float(d))
+                    for row, d in zip(near.keys, near.distances, strict=True)
+                    if int(row) not in stale
                 ]
-        # Ids first: they only grow in place, and _load_graph() empties the matrix
-        # before replacing them, so every row of this matrix has its id in this list.
-        ids, matrix = self.ids, self.matrix
+        return sorted(found, key=lambda hit: -hit[1])[:limit]
+
+    @staticmethod
+    def _scan(
+        ids: list[str], matrix: np.ndarray, vector: np.ndarray, limit: int
+    ) -> list[tuple[str, float]]:
         limit = min(limit, len(matrix))
         if not limit:
             return []
         scores = matrix @ vector
         top = np.argpartition(-scores, limit - 1)[:limit]
-        top = top[np.argsort(-scores[top])]
         return [(ids[row], float(scores[row])) for row in top]

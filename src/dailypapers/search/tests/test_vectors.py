@@ -58,12 +58,25 @@ def test_saved_graph_loaded_by_a_worker_finds_what_the_exact_scan_finds(graph_di
     assert worker.vector_of("2499.99999") is None
 
 
-def test_loaded_graph_follows_new_embeddings_and_the_indexer_replaces_its_file(graph_dir, name):
-    indexer = index(name, graph_dir, hnsw_from=5)
-    indexer.save_graph()
+def mapped_files() -> set[str]:
+    """The files this process maps into its memory."""
+    with open("/proc/self/maps") as maps:
+        return {line.split(maxsplit=5)[5].strip() for line in maps if len(line.split()) == 6}
+
+
+def test_a_worker_maps_the_saved_graph_rather_than_copying_it(graph_dir, name, query):
+    assert index(name, graph_dir, hnsw_from=5).save_graph()
     worker = index(name, graph_dir)
-    worker.refresh(force=True)
-    (first_graph,) = graph_dir.glob("*.usearch")
+    worker.search(query, 1)
+    graph, ids, lookup = worker.graph.files
+    # Mapped read-only from the saved files: the pages are the page cache's, shared by
+    # every worker of the machine.
+    assert {str(graph), str(ids), str(lookup)} <= mapped_files()
+    assert isinstance(worker.graph.ids, np.memmap) and isinstance(worker.graph.lookup, np.memmap)
+    assert len(worker.matrix) == 0 and worker.size == 10
+
+
+def add_zebrafish_and_rewrite_a_paper() -> None:
     upsert_papers(
         [
             PaperRecord.build(
@@ -78,18 +91,70 @@ def test_loaded_graph_follows_new_embeddings_and_the_indexer_replaces_its_file(g
     paper.abstract = "Compilers turn source code into machine code."
     paper.save()
     embed_pending()
+
+
+def test_embeddings_stored_after_the_save_are_found_through_the_delta(graph_dir, name):
+    index(name, graph_dir, hnsw_from=5).save_graph()
+    worker = index(name, graph_dir)
     worker.refresh(force=True)
+    saved = worker.graph
+    add_zebrafish_and_rewrite_a_paper()
+    worker.refresh(force=True)
+    assert worker.graph is saved and sorted(worker.ids) == ["2401.00005", "2405.00001"]
     fish = backends.embedder().embed_query("fish growing back their fins")
     assert worker.search(fish, 1)[0][0] == "2405.00001"
     compilers = backends.embedder().embed_query("compiling programs")
     assert worker.search(compilers, 1)[0][0] == "2401.00005"
-    assert len(worker.ids) == 11 and worker.description == HNSW
+    # The rewritten paper's old node is passed over: it is found once, with its new vector.
+    everything = worker.search(compilers, 20)
+    assert len(everything) == 11 == worker.size
+    assert sorted(everything, key=lambda hit: -hit[1]) == everything
+    assert [pid for pid, _ in everything].count("2401.00005") == 1
+    assert np.allclose(worker.vector_of("2401.00005"), index(name).vector_of("2401.00005"))
+    assert worker.embedded(["2405.00001", "2401.00003", "2499.99999"]) == {
+        "2405.00001",
+        "2401.00003",
+    }
+
+
+def test_a_worker_maps_the_graph_saved_again_and_empties_its_delta(graph_dir, name):
+    indexer = index(name, graph_dir, hnsw_from=5)
+    indexer.save_graph()
+    worker = index(name, graph_dir)
+    worker.refresh(force=True)
+    first_files = worker.graph.files
+    add_zebrafish_and_rewrite_a_paper()
+    worker.refresh(force=True)
+    assert worker.ids
 
     assert indexer.save_graph()
-    (graph,) = graph_dir.glob("*.usearch")  # the previous file is gone
-    assert graph != first_graph
-    restarted = index(name, graph_dir)
-    assert restarted.search(fish, 1)[0][0] == "2405.00001" and len(restarted.ids) == 11
+    assert not indexer.save_graph()  # nothing new since
+    # The previous files are gone (this worker keeps reading them until it maps the new
+    # ones: Linux frees an unlinked file on its last unmap).
+    assert not any(path.exists() for path in first_files)
+    assert len(list(graph_dir.glob("*.usearch"))) == 1
+    worker.refresh(force=True)
+    assert worker.graph.files != first_files and worker.ids == [] and worker.size == 11
+    fish = backends.embedder().embed_query("fish growing back their fins")
+    assert worker.search(fish, 1)[0][0] == "2405.00001"
+    exact = index(name)
+    compilers = backends.embedder().embed_query("compiling programs")
+    found, expected = worker.search(compilers, 11), exact.search(compilers, 11)
+    assert [pid for pid, _ in found] == [pid for pid, _ in expected]
+    assert np.allclose([s for _, s in found], [s for _, s in expected], atol=1e-5)
+
+
+def test_a_small_delta_waits_for_the_next_save_and_is_found_meanwhile(graph_dir, name, monkeypatch):
+    indexer = index(name, graph_dir, hnsw_from=5)
+    indexer.save_graph()
+    add_zebrafish_and_rewrite_a_paper()
+    monkeypatch.setattr(vectors, "FOLD_FROM", 0.5)  # 2 new vectors for a graph of 10
+    assert not indexer.save_graph()
+    worker = index(name, graph_dir)
+    fish = backends.embedder().embed_query("fish growing back their fins")
+    assert worker.search(fish, 1)[0][0] == "2405.00001" and worker.size == 11
+    monkeypatch.setattr(vectors, "FOLD_FROM", 0.1)
+    assert indexer.save_graph()
 
 
 def test_a_graph_saved_by_hnswlib_is_replaced_and_workers_scan_exactly_meanwhile(
