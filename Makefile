@@ -20,8 +20,8 @@ PIP := $(BIN)/pip install --quiet --no-compile
 unexport PYTHONDONTWRITEBYTECODE
 
 $(BIN)/dailypapers: pyproject.toml
+	@# The venv's own pip, as Python ships it: a newer one adds 5 MB and nothing used here.
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) --upgrade pip
 	@# Python 3.11 puts setuptools in every venv; pip builds the project in an
 	@# isolated environment of its own, so this one is never used (10 MB).
 	$(BIN)/pip uninstall --quiet --yes setuptools
@@ -32,6 +32,11 @@ $(BIN)/dailypapers: pyproject.toml
 # PostgreSQL's driver is an extra, added when DATABASE_URL names PostgreSQL.
 $(VENV)/.postgres: $(BIN)/dailypapers
 	$(PIP) -e '.[postgres]'
+	touch $@
+
+# So is Redis's client, added when DAILYPAPERS_CACHE_URL is set (several nodes).
+$(VENV)/.shared-cache: $(BIN)/dailypapers
+	$(PIP) -e '.[shared-cache]'
 	touch $@
 
 $(BIN)/pytest: $(BIN)/dailypapers
@@ -47,7 +52,8 @@ $(KATEX):
 	  echo "npm not found: KaTeX skipped, the site shows math as its LaTeX source."; \
 	fi
 
-install: $(BIN)/dailypapers $(KATEX) $(if $(findstring postgres,$(DATABASE_URL)),$(VENV)/.postgres)
+install: $(BIN)/dailypapers $(KATEX) $(if $(findstring postgres,$(DATABASE_URL)),$(VENV)/.postgres) \
+	$(if $(DAILYPAPERS_CACHE_URL),$(VENV)/.shared-cache)
 
 run: install
 	$(BIN)/dailypapers serve

@@ -372,6 +372,11 @@ if CACHE_URL:
             f"DAILYPAPERS_CACHE_URL={CACHE_URL!r} is not a Redis address like "
             "redis://127.0.0.1:6379/0 (rediss:// with TLS, unix:///path/to/redis.sock)"
         )
+    if importlib.util.find_spec("redis") is None:
+        raise ImproperlyConfigured(
+            "DAILYPAPERS_CACHE_URL names a Redis, whose client is an extra: run `make install`"
+            " with DAILYPAPERS_CACHE_URL set, or .venv/bin/pip install -e '.[shared-cache]'"
+        )
     CACHES = {
         "default": {
             "BACKEND": "dailypapers.shared_cache.SharedRedisCache",

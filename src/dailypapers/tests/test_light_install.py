@@ -1,7 +1,9 @@
-"""The default install has no PostgreSQL driver: SQLite must work without it.
+"""The default install has no PostgreSQL driver and no Redis client: SQLite on one
+machine must work without them.
 
-The test extra brings psycopg and pgvector (the postgres extra), so the suite
-would not notice a SQLite code path that imports them; these runs hide them.
+The test extra brings psycopg and pgvector (the postgres extra) and redis (the
+shared-cache extra), so the suite would not notice a SQLite code path that imports
+them; these runs hide them.
 """
 
 import subprocess
@@ -13,8 +15,8 @@ from django.db import connection
 
 from dailypapers.conftest import arxiv_row
 
-WITHOUT_POSTGRES_DRIVER = (
-    "import sys; sys.modules.update(psycopg=None, pgvector=None); "
+WITHOUT_EXTRAS = (
+    "import sys; sys.modules.update(psycopg=None, pgvector=None, redis=None); "
     "from dailypapers.cli import main; main(sys.argv[1:])"
 )
 
@@ -22,7 +24,7 @@ WITHOUT_POSTGRES_DRIVER = (
 def light_run(tmp_path, *args: str) -> subprocess.CompletedProcess:
     # The session's model file and embedding cache: building the graph again is not the point.
     return subprocess.run(
-        [sys.executable, "-c", WITHOUT_POSTGRES_DRIVER, *args],
+        [sys.executable, "-c", WITHOUT_EXTRAS, *args],
         env={
             "DAILYPAPERS_DATA_DIR": str(tmp_path / "data"),
             "DAILYPAPERS_MODEL_DIR": str(settings.MODEL_DIR),
@@ -36,7 +38,9 @@ def light_run(tmp_path, *args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="the light install is the SQLite one")
-def test_sqlite_site_imports_indexes_and_searches_without_postgres_driver(tmp_path, write_jsonl):
+def test_sqlite_site_imports_indexes_and_searches_without_postgres_driver_or_redis(
+    tmp_path, write_jsonl
+):
     papers = write_jsonl(
         "papers.jsonl",
         [
@@ -54,17 +58,25 @@ def test_sqlite_site_imports_indexes_and_searches_without_postgres_driver(tmp_pa
     assert "2403.00001" in found.stdout
 
 
-def test_postgres_url_without_driver_says_how_to_install_it(tmp_path):
-    done = subprocess.run(
-        [sys.executable, "-c", WITHOUT_POSTGRES_DRIVER, "check"],
-        env={
-            "DAILYPAPERS_DATA_DIR": str(tmp_path / "data"),
-            "DATABASE_URL": "postgres://nobody@127.0.0.1:5432/nothing",
-        },
+def check_without_extras(tmp_path, **environment: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", WITHOUT_EXTRAS, "check"],
+        env={"DAILYPAPERS_DATA_DIR": str(tmp_path / "data"), **environment},
         capture_output=True,
         text=True,
         timeout=60,
     )
 
+
+def test_postgres_url_without_driver_says_how_to_install_it(tmp_path):
+    done = check_without_extras(tmp_path, DATABASE_URL="postgres://nobody@127.0.0.1:5432/nothing")
+
     assert done.returncode != 0
     assert "[postgres]" in done.stderr
+
+
+def test_cache_url_without_redis_client_says_how_to_install_it(tmp_path):
+    done = check_without_extras(tmp_path, DAILYPAPERS_CACHE_URL="redis://127.0.0.1:6379/0")
+
+    assert done.returncode != 0
+    assert "[shared-cache]" in done.stderr
