@@ -1,9 +1,9 @@
-"""The default install has no PostgreSQL driver and no Redis client: SQLite on one
-machine must work without them.
+"""The default install has no PostgreSQL driver, no Redis client and no pygments:
+SQLite on one machine must work without them.
 
-The test extra brings psycopg and pgvector (the postgres extra) and redis (the
-shared-cache extra), so the suite would not notice a SQLite code path that imports
-them; these runs hide them.
+The test extra brings psycopg and pgvector (the postgres extra), redis (the
+shared-cache extra) and pygments (schemathesis's), so the suite would not notice a
+SQLite code path that imports them; these runs hide them.
 """
 
 import subprocess
@@ -16,7 +16,7 @@ from django.db import connection
 from dailypapers.conftest import arxiv_row
 
 WITHOUT_EXTRAS = (
-    "import sys; sys.modules.update(psycopg=None, pgvector=None, redis=None); "
+    "import sys; sys.modules.update(psycopg=None, pgvector=None, redis=None, pygments=None); "
     "from dailypapers.cli import main; main(sys.argv[1:])"
 )
 
