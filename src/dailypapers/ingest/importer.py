@@ -9,6 +9,7 @@ from rich.markup import escape
 from dailypapers.console import byte_progress
 from dailypapers.papers.records import InvalidRecord, ListingRecord, PaperRecord
 from dailypapers.papers.services import UpsertCounts, upsert_listings, upsert_papers
+from dailypapers.papers.signals import papers_stored
 
 from .formats import PARSERS, detect_format
 from .reader import BrokenInput, read_objects
@@ -51,7 +52,10 @@ def import_file(
 
     def flush() -> None:
         if papers:
-            result.counts += upsert_papers(papers)
+            stored = upsert_papers(papers)
+            if stored.changed:
+                papers_stored.send(import_file, ids=[record.arxiv_id for record in papers])
+            result.counts += stored
             papers.clear()
         if listings:
             result.counts += upsert_listings(listings)

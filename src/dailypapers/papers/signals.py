@@ -2,7 +2,8 @@
 listens to.
 
 ``catalog_changed`` lets whatever follows the catalog (search's indexes) catch
-up after an import without the importers knowing it: arrows run one way.
+up after an import without the importers knowing it: arrows run one way;
+``papers_stored`` lets it start during the import.
 
 A deleted paper leaves a ``RemovedPaper`` row (in the delete's own transaction), which
 the keyword indexes of every node read to drop it; an organization or author edited or
@@ -28,6 +29,12 @@ User = get_user_model()
 # before sending it leaves the catch-up to its re-run). Receivers bring what they
 # derive from the catalog level with it and return a line for the operator, or "".
 catalog_changed = Signal()
+
+
+# Sent by ``dailypapers import`` after each batch it committed that changed papers, with
+# ``ids``, those of the batch's papers: search indexes them for keywords on a thread of its
+# own while the import stores the next batch, and commits them on ``catalog_changed``.
+papers_stored = Signal()
 
 
 def announce_catalog_change(sender: object) -> list[str]:

@@ -6,8 +6,9 @@ class SearchConfig(AppConfig):
     verbose_name = "Search"
 
     def ready(self) -> None:
-        from dailypapers.papers.signals import catalog_changed
+        from dailypapers.papers.signals import catalog_changed, papers_stored
 
-        from .indexing import after_catalog_change
+        from .indexing import after_catalog_change, index_stored_papers
 
         catalog_changed.connect(after_catalog_change, dispatch_uid="search.after_catalog_change")
+        papers_stored.connect(index_stored_papers, dispatch_uid="search.index_stored_papers")

@@ -125,12 +125,18 @@ def changed_documents(
         yield _documents(batch)
 
 
-def documents_of(ids: Sequence[str]) -> list[SearchDocument]:
-    """The papers of ``ids`` as they are now, oldest change first (deleted ones left out)."""
+def documents_of(
+    ids: Sequence[str], changed_since: datetime | None = None
+) -> list[SearchDocument]:
+    """The papers of ``ids`` as they are now, oldest change first (deleted ones left out),
+    only those changed at or after ``changed_since`` if given."""
+    papers = Paper.objects.all()
+    if changed_since is not None:
+        papers = papers.filter(changed_at__gte=changed_since)
     rows = [
         row
         for chunk in in_chunks(ids)
-        for row in Paper.objects.filter(arxiv_id__in=chunk).values_list(*_COLUMNS)
+        for row in papers.filter(arxiv_id__in=chunk).values_list(*_COLUMNS)
     ]
     return _documents(sorted(rows, key=lambda row: (row[6], row[0])))
 

@@ -7,7 +7,8 @@ in the background. Until a paper has its embedding, search finds it by keywords.
 """
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
@@ -29,14 +30,31 @@ class IndexBusy(Exception):
     """Another process is writing the keyword index right now."""
 
 
-def sync_keyword_index(rebuild: bool = False) -> int:
+@contextmanager
+def _lock_as_busy() -> Iterator[None]:
     try:
-        return backends.keyword_index().sync(rebuild=rebuild)
+        yield
     except ValueError as error:
         # Tantivy allows one writer at a time and says so with a ValueError.
         if "lock" in str(error).lower():
             raise IndexBusy(str(error)) from None
         raise
+
+
+def sync_keyword_index(rebuild: bool = False) -> int:
+    with _lock_as_busy():
+        return backends.keyword_index().sync(rebuild=rebuild)
+
+
+def index_stored_papers(sender: object = None, ids: Sequence[str] = (), **signal: object) -> None:
+    """The receiver of ``papers.signals.papers_stored`` (search/apps.py): index a batch an
+    import has just stored while it reads the next; its ``catalog_changed`` commits them.
+    While another process writes the index, the import leaves it to that sync."""
+    try:
+        with _lock_as_busy():
+            backends.keyword_index().index_stored(ids)
+    except IndexBusy:
+        pass
 
 
 def follow_catalog() -> int:

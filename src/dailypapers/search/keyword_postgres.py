@@ -5,6 +5,8 @@ PostgreSQL only; ``sync()`` fills it from the catalog in one statement.
 Title words weigh A, abstract B, author names C, so ``ts_rank`` favours titles.
 """
 
+from collections.abc import Sequence
+
 from django.db import connection
 
 from .documents import SearchFilters
@@ -71,6 +73,9 @@ class PostgresFullText:
             # documents of deleted papers go here instead.
             cursor.execute(DELETE_ORPHANS.format(table="search_document"))
             return synced
+
+    def index_stored(self, ids: Sequence[str]) -> None:
+        """Nothing while an import runs: the one ``sync()`` it ends with is one statement."""
 
     def count(self) -> int:
         with connection.cursor() as cursor:

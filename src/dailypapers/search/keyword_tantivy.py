@@ -13,6 +13,7 @@ import json
 import os
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -71,6 +72,16 @@ class Position:
         }
 
 
+@dataclass
+class _Writing:
+    """This process's writer of the index and how far the index follows the catalog with
+    what it added, committed or not; ``done`` counts the papers it (re)indexed or dropped."""
+
+    writer: tantivy.IndexWriter
+    position: Position
+    done: int = 0
+
+
 def _schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
     builder.add_text_field("id", stored=True, tokenizer_name="raw")
@@ -94,6 +105,8 @@ class TantivyIndex:
         self._state_file = path / "dailypapers-state.json"
         self._reloaded_at = 0.0
         self._lock = threading.Lock()
+        # Held from an import's first stored batch to the sync it ends with.
+        self._writing: _Writing | None = None
 
     # Writing
 
@@ -125,20 +138,50 @@ class TantivyIndex:
 
     def sync(self, *, rebuild: bool = False) -> int:
         """Bring the index level with the catalog; return how many papers were (re)indexed
-        or dropped (hidden, deleted).
+        or dropped (hidden, deleted), those an import indexed while it ran included.
 
         It follows the catalog by ``Paper.changed_at`` from its last position, on SQLite
         and on PostgreSQL alike, whichever process or node changed it. Nothing changed
         since: one indexed query, and the writer (one at a time) is left free.
         """
         settled = settled_before()
-        position = Position() if rebuild else self._position()
-        if position.since is not None:
-            ids, removals = self._to_do(position)
-            if not ids and not removals:
-                if position.advanced(settled) != position:
-                    self._record(position.advanced(settled))
-                return 0
+        writing, self._writing = self._writing, None
+        if rebuild:
+            # What an import of this process indexed uncommitted goes with the rest.
+            writing = None
+        if writing is None:
+            position = Position() if rebuild else self._position()
+            if position.since is not None:
+                ids, removals = self._to_do(position)
+                if not ids and not removals:
+                    if position.advanced(settled) != position:
+                        self._record(position.advanced(settled))
+                    return 0
+            writing = self._open(rebuild)
+        self._catch_up(writing, settled, rebuild)
+        writing.writer.wait_merging_threads()
+        self.index.reload()
+        return writing.done
+
+    def index_stored(self, ids: Sequence[str]) -> None:
+        """Index papers an import has just stored, among ``ids``, without committing: Tantivy
+        indexes them on a thread of its own while the import stores its next batch, and the
+        ``sync()`` the import ends with commits them all at once.
+
+        The import's first batch takes the writer and brings the index level first, so that
+        the position is known; until that commit, the position on disk stays where it was:
+        an import killed midway leaves its papers to the next sync, by ``changed_at``.
+        """
+        if self._writing is None:
+            writing = self._open(rebuild=False)
+            self._catch_up(writing, settled_before(), rebuild=False)
+            self._writing = writing
+        writing = self._writing
+        for document in documents_of(ids, changed_since=writing.position.since):
+            if writing.position.recent.get(document.arxiv_id) != document.changed_at:
+                self._add(writing, document, replace=True)
+
+    def _open(self, rebuild: bool) -> "_Writing":
         writer = self.index.writer(heap_size=128_000_000, num_threads=1)
         # Files of a commit killed before it was recorded: left, a file of this commit
         # could have the same name, and the commit would fail ("FileAlreadyExists").
@@ -148,9 +191,22 @@ class TantivyIndex:
             # that batch alone, and the next sync must then index every paper.
             self._state_file.unlink(missing_ok=True)
             writer.delete_all_documents()
-        else:
-            # Read again now that this process is the one writer: another may have moved it.
-            position = self._position()
+            return _Writing(writer, Position())
+        # Read now that this process is the one writer: another may have moved it.
+        return _Writing(writer, self._position())
+
+    def _add(self, writing: "_Writing", document: SearchDocument, replace: bool) -> None:
+        if replace:
+            writing.writer.delete_documents_by_term("id", document.arxiv_id)
+        if not document.hidden:
+            writing.writer.add_document(self._document(document))
+        writing.position.recent[document.arxiv_id] = document.changed_at
+        writing.done += 1
+
+    def _catch_up(self, writing: "_Writing", settled: datetime, rebuild: bool) -> None:
+        """Index every change since ``writing``'s position, commit, and record how far the
+        index got (in batches, from the oldest change, when it starts from nothing)."""
+        writer, position = writing.writer, writing.position
         from_start = position.since is None
         if from_start:
             removals = {f"-{arxiv_id}": at for arxiv_id, at in removals_since(None)}
@@ -164,16 +220,13 @@ class TantivyIndex:
         for key, at in removals.items():
             writer.delete_documents_by_term("id", key[1:])
             position.recent[key] = at
-        done, committed = len(removals), False
+        writing.done += len(removals)
+        committed = False
         for documents in batches:
             for document in documents:
                 # Also on a first sync: one killed after a commit, before recording how
                 # far it got, left documents that the next sync indexes again.
-                if not rebuild:
-                    writer.delete_documents_by_term("id", document.arxiv_id)
-                if not document.hidden:
-                    writer.add_document(self._document(document))
-                position.recent[document.arxiv_id] = document.changed_at
+                self._add(writing, document, replace=not rebuild)
             writer.commit()
             committed = True
             if from_start:
@@ -181,13 +234,11 @@ class TantivyIndex:
                 position = position.pruned(min(settled, documents[-1].changed_at))
             # Committed first, then recorded: a crash in between only re-indexes a batch.
             self._record(position)
-            done += len(documents)
+            writing.position = position
         if not committed:
             writer.commit()
-        self._record(position.advanced(settled))
-        writer.wait_merging_threads()
-        self.index.reload()
-        return done
+        writing.position = position.advanced(settled)
+        self._record(writing.position)
 
     def _document(self, paper: SearchDocument) -> tantivy.Document:
         # Hyphenated words are indexed both split and joined, so "block-wise"

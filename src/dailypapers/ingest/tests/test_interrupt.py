@@ -16,6 +16,7 @@ from dailypapers.ingest.importer import import_file
 from dailypapers.papers.models import Paper
 from dailypapers.search import backends
 from dailypapers.search.indexing import pending_embeddings
+from dailypapers.search.keyword_tantivy import TantivyIndex
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -64,6 +65,9 @@ def test_interrupted_import_loses_nothing_and_resumes(tmp_path, write_jsonl, sto
     assert f"{ROWS - kept} new, 0 updated, {kept} unchanged, 0 rejected" in rerun.stdout
     assert db.papers() == ROWS
     assert "nothing changed" in db.run("import", path).stdout
+    # What the stopped run indexed and did not commit, the re-run indexed: each paper once.
+    keyword = TantivyIndex(Path(db.env["DAILYPAPERS_DATA_DIR"]) / "index" / "keyword")
+    assert sorted(keyword.ids()) == [f"2403.{n:05d}" for n in range(1, ROWS + 1)]
 
 
 def catalog_ids() -> list[str]:

@@ -6,8 +6,10 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.utils.timezone import now
+from rich.console import Console
 
 from dailypapers.conftest import arxiv_row
+from dailypapers.ingest.importer import import_file
 from dailypapers.papers.models import Paper
 from dailypapers.search import backends, keyword_tantivy
 from dailypapers.search.indexing import embed_pending, pending_embeddings, sync_keyword_index
@@ -167,3 +169,90 @@ def test_a_keyword_sync_killed_before_its_commit_was_recorded_leaves_no_file_in_
     rerun.sync()
 
     assert sorted(rerun.ids()) == sorted(Paper.objects.values_list("pk", flat=True))
+
+
+def catalog_ids() -> list[str]:
+    return sorted(Paper.objects.values_list("pk", flat=True))
+
+
+def matched(words: list[str]) -> dict[str, list[str]]:
+    # Which papers, not their scores: BM25 counts a replaced paper's old version until
+    # Tantivy merges it away, after an import as after any sync.
+    return {
+        word: sorted(hit.paper.arxiv_id for hit in search(word, mode="keyword").hits)
+        for word in words
+    }
+
+
+def test_an_import_indexes_each_batch_as_it_stores_it_and_ends_level_with_a_rebuild(
+    write_jsonl, monkeypatch
+):
+    make_corpus()
+    sync_keyword_index()
+    rows = [
+        arxiv_row(f"2405.{n:05d}", title=f"Zebrafish swimming study {n}", authors=[f"Ann {n}"])
+        for n in range(1, 14)
+    ]
+    # Two of the corpus's papers come again, changed: replaced in the index, not added twice.
+    rows += [
+        arxiv_row("2401.00003", title="Diffusion, a zebrafish version", published="2024-06-01"),
+        arxiv_row("2401.00007", title="Attention, all zebrafish need", published="2024-06-01"),
+    ]
+    path = write_jsonl("papers.jsonl", rows)
+    read = []
+    documents_of = keyword_tantivy.documents_of
+
+    def reading(ids, **filters):
+        read.append(set(ids))
+        return documents_of(ids, **filters)
+
+    monkeypatch.setattr(keyword_tantivy, "documents_of", reading)
+    import_file(path, batch_size=4, console=Console(file=StringIO()))
+    assert set().union(*read) == {row["id"] for row in rows}
+    # The import holds the writer until it ends, its papers not yet committed.
+    with pytest.raises(ValueError, match="(?i)lock"):
+        TantivyIndex(backends.keyword_index().path).sync(rebuild=True)
+
+    read.clear()
+    out = StringIO()
+    call_command("import", str(path), stdout=out, stderr=StringIO())
+    # The run that stored nothing ends the first one's indexing: a commit, nothing read.
+    assert "Search: 15 papers (re)indexed for keywords" in out.getvalue()
+    assert read == []
+
+    words = ["zebrafish", "diffusion", "attention", "ann", "quantization", "robots"]
+    imported = matched(words)
+    assert len(imported["zebrafish"]) == 15
+    assert sorted(backends.keyword_index().ids()) == catalog_ids()
+    sync_keyword_index(rebuild=True)
+    assert matched(words) == imported
+
+
+def test_an_import_killed_midway_leaves_its_batches_to_the_next_sync(write_jsonl):
+    make_corpus()
+    sync_keyword_index()
+    path = write_jsonl("papers.jsonl", [arxiv_row(f"2405.{n:05d}") for n in range(1, 11)])
+    import_file(path, batch_size=3, console=Console(file=StringIO()))
+    # Killed before its end: the writer goes with the process. The first batch was committed
+    # with the catch-up that opened the import's indexing; the others were not.
+    backends.reset()
+    assert len(backends.keyword_index().ids()) == 10 + 3
+
+    assert sync_keyword_index() == 7
+    assert sorted(backends.keyword_index().ids()) == catalog_ids()
+
+
+def test_an_import_while_another_process_writes_the_index_leaves_the_papers_to_it(write_jsonl):
+    make_corpus()
+    sync_keyword_index()
+    path = write_jsonl("papers.jsonl", [arxiv_row(f"2405.{n:05d}") for n in range(1, 11)])
+    held = backends.keyword_index().index.writer(heap_size=15_000_000, num_threads=1)
+    out = StringIO()
+    call_command("import", str(path), "--batch-size", "3", stdout=out, stderr=StringIO())
+    assert "10 new" in out.getvalue()
+    assert "another process is updating the keyword index" in out.getvalue()
+    held.rollback()
+    del held
+
+    assert sync_keyword_index() == 10
+    assert sorted(backends.keyword_index().ids()) == catalog_ids()
