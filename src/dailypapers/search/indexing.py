@@ -8,7 +8,7 @@ in the background. Until a paper has its embedding, search finds it by keywords.
 
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
@@ -50,11 +50,8 @@ def index_stored_papers(sender: object = None, ids: Sequence[str] = (), **signal
     """The receiver of ``papers.signals.papers_stored`` (search/apps.py): index a batch an
     import has just stored while it reads the next; its ``catalog_changed`` commits them.
     While another process writes the index, the import leaves it to that sync."""
-    try:
-        with _lock_as_busy():
-            backends.keyword_index().index_stored(ids)
-    except IndexBusy:
-        pass
+    with suppress(IndexBusy), _lock_as_busy():
+        backends.keyword_index().index_stored(ids)
 
 
 def follow_catalog() -> int:

@@ -72,7 +72,7 @@ def cards(request: HttpRequest, papers: list[Paper], listed_on: list | None = No
     # One row a paper, rather than every authorship and author as model instances: the
     # largest part of loading a page of cards.
     bylines = {
-        paper_id: (count, name)
+        paper_id: {"author_count": count, "only_author": name}
         for paper_id, count, name in Authorship.objects.filter(paper_id__in=ids)
         .order_by()
         .values("paper_id")
@@ -96,7 +96,7 @@ def cards(request: HttpRequest, papers: list[Paper], listed_on: list | None = No
             p,
             day,
             p.arxiv_id in upvoted,
-            *bylines.get(p.arxiv_id, (0, "")),
+            **bylines.get(p.arxiv_id, {}),
             read=(p.arxiv_id, Mark.Kind.READ) in marked,
             dismissed=(p.arxiv_id, Mark.Kind.DISMISSED) in marked,
         )
