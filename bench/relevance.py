@@ -1,15 +1,24 @@
 """Search relevance on SciFact (BEIR), through the project's own search code.
 
     .venv/bin/python bench/relevance.py [--postgres postgres://postgres@127.0.0.1:5432]
-        [--keyword-only [--engines tantivy,postgresql]]
+        [--keyword-only [--engines tantivy,postgresql]] [--known-item 3000 [--drop 0.25]]
 
 The 5,183 SciFact abstracts are stored as papers in a temporary database and
 indexed by ``dailypapers index``'s code; each of the 300 test claims is run
 through ``search.service.rank`` (what ``search()`` and the API use). Reported:
 nDCG@10 and recall@100 for keyword-only, semantic-only and hybrid, on the
 tuning half of the queries (odd ids), the held-out half (even ids) and all.
-The hybrid weight is picked on the tuning half only. The keyword engine is the one
-DAILYPAPERS_KEYWORD_ENGINE names (Tantivy by default, on either database).
+The hybrid weight and confidence power are picked on the tuning half only, and
+the min-max fusion used before 2026-12-03 is reported beside them, with the
+latency of ``rank()`` in hybrid mode under each fusion (query embedding included).
+The keyword engine is the one DAILYPAPERS_KEYWORD_ENGINE names (Tantivy by
+default, on either database).
+
+``--known-item N`` is a second collection: N papers sampled from the shared arXiv
+corpus (seeded), and 300 of them sought by the first sentence of their abstract
+with the rarest ``--drop`` share of its topic words (rarity: document frequency
+in the sample) taken out; that paper is the one relevant answer. Nothing is fitted
+on it: hybrid runs with the service's constants, fitted on SciFact.
 
 ``--keyword-only`` skips the embeddings and scores keyword search alone, for each engine
 ``--engines`` names (PostgreSQL's full-text engine needs ``--postgres``), in the same run.
@@ -25,6 +34,8 @@ import gzip
 import json
 import math
 import random
+import re
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -33,7 +44,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 import harness  # noqa: E402
 
 SCIFACT = harness.SHARED / "eval" / "scifact"
-WEIGHTS = [round(w * 0.1, 1) for w in range(11)]
+ARXIV = harness.SHARED / "arxiv-cs.jsonl.gz"
+WEIGHTS = [round(w * 0.05, 2) for w in range(21)]
+CONFIDENCE_POWERS = [0.0, 0.5, 1.0]
+KNOWN_ITEM_QUERIES = 300
 COVERAGES = [0.02, 0.1, 0.25, 0.5, 0.75, 0.9]
 TITLE_BOOSTS = [0.0, 0.25, 0.35, 0.5, 1.0, 2.0]
 PG_RANKINGS = [
@@ -74,11 +88,74 @@ def load(corpus_ids: dict[str, str]) -> None:
         upsert_papers(records[start : start + 1000])
 
 
+def load_known_items(papers: int, drop: float) -> tuple[dict[str, str], dict[str, set[str]]]:
+    """Store ``papers`` arXiv papers; return known-item queries and their answers."""
+    from dailypapers.papers.records import PaperRecord
+    from dailypapers.papers.services import upsert_papers
+    from dailypapers.search.query import STOP_WORDS
+
+    with gzip.open(harness.require(ARXIV), "rt") as lines:
+        rows = [json.loads(line) for line in lines]
+    generator = random.Random(7)
+    sample = generator.sample(rows, papers)
+    records = [
+        PaperRecord.build(arxiv_id=r["id"], title=r["title"], abstract=r["abstract"], authors=[])
+        for r in sample
+    ]
+    for start in range(0, len(records), 1000):
+        upsert_papers(records[start : start + 1000])
+    word = re.compile(r"[a-z][a-z0-9-]+")
+    frequency: dict[str, int] = {}
+    for r in sample:
+        for w in set(word.findall(f"{r['title']} {r['abstract']}".lower())):
+            frequency[w] = frequency.get(w, 0) + 1
+    queries, qrels = {}, {}
+    for number, r in enumerate(generator.sample(sample, KNOWN_ITEM_QUERIES), 1):
+        first = re.split(r"(?<=[.!?])\s+(?=[A-Z])", " ".join(r["abstract"].split()))[0]
+        tokens = first.split()
+        topical = sorted(
+            (frequency.get(w, 0), i)
+            for i, token in enumerate(tokens)
+            for w in word.findall(token.lower())[:1]
+            if w not in STOP_WORDS
+        )
+        dropped = {i for _, i in topical[: max(1, round(len(topical) * drop))]}
+        queries[str(number)] = " ".join(t for i, t in enumerate(tokens) if i not in dropped)
+        qrels[str(number)] = {r["id"]}
+    return queries, qrels
+
+
+def minmax_fuse(
+    keyword: list[tuple[str, float]],
+    semantic: list[tuple[str, float]],
+    keyword_weight: float = 0.5,
+    **coverage: object,
+) -> list[tuple[str, float]]:
+    """The fusion before 2026-12-03, for comparison: min-max normalised scores, weighted.
+
+    Run at full coverage only: ``rank()``'s coverage arguments are without effect there.
+    """
+
+    def normalised(ranked):
+        scores = [score for _, score in ranked]
+        low, span = min(scores, default=0), max(scores, default=0) - min(scores, default=0)
+        return {pid: (score - low) / span if span else 1.0 for pid, score in ranked}
+
+    kw, sem = normalised(keyword), normalised(semantic)
+    fused = {
+        pid: keyword_weight * kw.get(pid, 0.0) + (1 - keyword_weight) * sem.get(pid, 0.0)
+        for pid in kw.keys() | sem.keys()
+    }
+    return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--postgres", help="server URL; a temporary database is created")
     parser.add_argument("--keyword-only", action="store_true", help="no embeddings")
     parser.add_argument("--engines", help="keyword engines to compare, comma-separated")
+    parser.add_argument("--known-item", type=int, metavar="N", help="arXiv known-item set")
+    parser.add_argument("--drop", type=float, default=0.25, help="share of query words dropped")
     args = parser.parse_args()
     harness.require(SCIFACT)
     label = harness.setup(args.postgres)
@@ -93,23 +170,27 @@ def main() -> None:
 
     corpus_ids: dict[str, str] = {}
     started = time.perf_counter()
-    load(corpus_ids)
+    if args.known_item:
+        queries, qrels = load_known_items(args.known_item, args.drop)
+    else:
+        load(corpus_ids)
     harness.analyze()
     sync_keyword_index()
     if not args.keyword_only:
         embed_pending()
     print(
-        f"{label}: indexed {len(corpus_ids)} abstracts in {time.perf_counter() - started:.0f} s "
-        f"(embeddings cached in {settings.EMBEDDING_CACHE})"
+        f"{label}: indexed {args.known_item or len(corpus_ids)} abstracts in "
+        f"{time.perf_counter() - started:.0f} s (embeddings cached in {settings.EMBEDDING_CACHE})"
     )
 
-    lines = (SCIFACT / "queries.jsonl").read_text().splitlines()
-    queries = {q["_id"]: q["text"] for q in map(json.loads, lines)}
-    qrels: dict[str, set[str]] = {}
-    for line in (SCIFACT / "qrels" / "test.tsv").read_text().splitlines()[1:]:
-        query_id, corpus_id, score = line.split()
-        if int(score) > 0:
-            qrels.setdefault(query_id, set()).add(corpus_ids[corpus_id])
+    if not args.known_item:
+        lines = (SCIFACT / "queries.jsonl").read_text().splitlines()
+        queries = {q["_id"]: q["text"] for q in map(json.loads, lines)}
+        qrels = {}
+        for line in (SCIFACT / "qrels" / "test.tsv").read_text().splitlines()[1:]:
+            query_id, corpus_id, score = line.split()
+            if int(score) > 0:
+                qrels.setdefault(query_id, set()).add(corpus_ids[corpus_id])
     splits = {
         "tune (odd ids)": [q for q in qrels if int(q) % 2],
         "held out (even)": [q for q in qrels if not int(q) % 2],
@@ -175,6 +256,24 @@ def main() -> None:
             )
             print(f"{name:<22}{cells}")
 
+    def print_latency() -> None:
+        """rank() in hybrid mode, per query, with each fusion, the query embedded each time;
+        the two alternate query by query, so that a busy moment of the machine hits both."""
+        configured_fuse = service.fuse
+        fusions = {"min-max (before)": minmax_fuse, "service": configured_fuse}
+        timings: dict[str, list[float]] = {name: [] for name in fusions}
+        for n, q in enumerate(qrels):
+            for name in sorted(fusions, reverse=bool(n % 2)):
+                service.fuse = fusions[name]
+                backends.embedder().embed_query.cache_clear()
+                started = time.perf_counter()
+                service.rank(parse_query(queries[q]), SearchFilters(), "hybrid", service.CANDIDATES)
+                timings[name].append(1000 * (time.perf_counter() - started))
+        service.fuse = configured_fuse
+        for name, times in timings.items():
+            cuts = statistics.quantiles(times, n=100)
+            print(f"rank() hybrid, fusion {name}: p50 {cuts[49]:.1f} ms, p99 {cuts[98]:.1f} ms")
+
     if args.keyword_only:
         for engine in (args.engines or settings.KEYWORD_ENGINE).split(","):
             settings.KEYWORD_ENGINE = engine
@@ -185,26 +284,46 @@ def main() -> None:
             runs = ranked("keyword")
             print_table({f"keyword ({engine})": lambda q, runs=runs: [p for p, _ in runs[q]]})
         return
-    tune_engine()
+    if not args.known_item:
+        tune_engine()
     keyword_runs, semantic_runs = ranked("keyword"), ranked("semantic")
 
-    def fused(weight):
+    def fused(weight, power):
         return lambda q: [
-            pid for pid, _ in service.fuse(keyword_runs[q], semantic_runs[q], keyword_weight=weight)
+            pid
+            for pid, _ in service.fuse(
+                keyword_runs[q], semantic_runs[q], keyword_weight=weight, confidence_power=power
+            )
         ]
 
-    best = max(WEIGHTS, key=lambda w: score(fused(w), tune)[0])
-    print(
-        "keyword weight by nDCG@10 on the tuning half: "
-        + ", ".join(f"{w}: {score(fused(w), tune)[0]:.3f}" for w in WEIGHTS)
-    )
-    print(f"chosen keyword weight {best} (service.KEYWORD_WEIGHT = {service.KEYWORD_WEIGHT})")
+    def before(q):
+        return [pid for pid, _ in minmax_fuse(keyword_runs[q], semantic_runs[q])]
+
+    configured = (service.KEYWORD_WEIGHT, service.CONFIDENCE_POWER)
+    if args.known_item:
+        best = configured
+    else:
+        grid = {(w, p): score(fused(w, p), tune)[0] for p in CONFIDENCE_POWERS for w in WEIGHTS}
+        best = max(grid, key=grid.get)
+        for power in CONFIDENCE_POWERS:
+            print(
+                f"keyword weight by nDCG@10 on the tuning half, confidence power {power}: "
+                + ", ".join(f"{w}: {grid[w, power]:.3f}" for w in WEIGHTS)
+            )
+        print(
+            f"chosen keyword weight {best[0]}, confidence power {best[1]} (service: "
+            f"KEYWORD_WEIGHT = {configured[0]}, CONFIDENCE_POWER = {configured[1]})"
+        )
     rows = {
         "keyword": lambda q: [pid for pid, _ in keyword_runs[q]],
         "semantic": lambda q: [pid for pid, _ in semantic_runs[q]],
-        f"hybrid (w={best})": fused(best),
+        "hybrid, min-max 0.5": before,
+        f"hybrid (w={best[0]}, p={best[1]})": fused(*best),
     }
     print_table(rows)
+    print_latency()
+    if args.known_item:
+        return
 
     print(
         "\nWhile embeddings are built (a random share of the papers embedded): "
