@@ -47,6 +47,7 @@ SCIFACT = harness.SHARED / "eval" / "scifact"
 ARXIV = harness.SHARED / "arxiv-cs.jsonl.gz"
 WEIGHTS = [round(w * 0.05, 2) for w in range(21)]
 CONFIDENCE_POWERS = [0.0, 0.5, 1.0]
+WHOLE_QUERY_BONUSES = [0.0, 0.25, 0.5, 1.0, 2.0]
 KNOWN_ITEM_QUERIES = 300
 COVERAGES = [0.02, 0.1, 0.25, 0.5, 0.75, 0.9]
 TITLE_BOOSTS = [0.0, 0.25, 0.35, 0.5, 1.0, 2.0]
@@ -257,19 +258,23 @@ def main() -> None:
             print(f"{name:<22}{cells}")
 
     def print_latency() -> None:
-        """rank() in hybrid mode, per query, with each fusion, the query embedded each time;
+        """rank() in hybrid mode, per query, as before 2026-12-03 (min-max, no whole-query
+        bonus) and as configured, the query embedded each time;
         the two alternate query by query, so that a busy moment of the machine hits both."""
-        configured_fuse = service.fuse
-        fusions = {"min-max (before)": minmax_fuse, "service": configured_fuse}
+        configured = service.fuse, service.whole_matches
+        fusions = {
+            "min-max (before)": (minmax_fuse, lambda *args: set()),
+            "service": configured,
+        }
         timings: dict[str, list[float]] = {name: [] for name in fusions}
         for n, q in enumerate(qrels):
             for name in sorted(fusions, reverse=bool(n % 2)):
-                service.fuse = fusions[name]
+                service.fuse, service.whole_matches = fusions[name]
                 backends.embedder().embed_query.cache_clear()
                 started = time.perf_counter()
                 service.rank(parse_query(queries[q]), SearchFilters(), "hybrid", service.CANDIDATES)
                 timings[name].append(1000 * (time.perf_counter() - started))
-        service.fuse = configured_fuse
+        service.fuse, service.whole_matches = configured
         for name, times in timings.items():
             cuts = statistics.quantiles(times, n=100)
             print(f"rank() hybrid, fusion {name}: p50 {cuts[49]:.1f} ms, p99 {cuts[98]:.1f} ms")
@@ -299,7 +304,22 @@ def main() -> None:
     def before(q):
         return [pid for pid, _ in minmax_fuse(keyword_runs[q], semantic_runs[q])]
 
+    whole = {q: service.whole_matches(parse_query(queries[q]), SearchFilters()) for q in qrels}
+
+    def favoured(weight, power, bonus):
+        return lambda q: [
+            pid
+            for pid, _ in service.favour_whole_matches(
+                service.fuse(
+                    keyword_runs[q], semantic_runs[q], keyword_weight=weight, confidence_power=power
+                ),
+                whole[q],
+                bonus,
+            )
+        ]
+
     configured = (service.KEYWORD_WEIGHT, service.CONFIDENCE_POWER)
+    bonus = service.WHOLE_QUERY_BONUS
     if args.known_item:
         best = configured
     else:
@@ -314,11 +334,20 @@ def main() -> None:
             f"chosen keyword weight {best[0]}, confidence power {best[1]} (service: "
             f"KEYWORD_WEIGHT = {configured[0]}, CONFIDENCE_POWER = {configured[1]})"
         )
+        bonuses = {b: score(favoured(*best, b), tune)[0] for b in WHOLE_QUERY_BONUSES}
+        print(
+            f"whole-query bonus by nDCG@10 on the tuning half ({sum(map(bool, whole.values()))} "
+            "queries of the 300 have papers holding all their words): "
+            + ", ".join(f"{b}: {n:.3f}" for b, n in bonuses.items())
+        )
+        bonus = max(WHOLE_QUERY_BONUSES, key=bonuses.get)
+        print(f"chosen bonus {bonus} (service.WHOLE_QUERY_BONUS = {service.WHOLE_QUERY_BONUS})")
     rows = {
         "keyword": lambda q: [pid for pid, _ in keyword_runs[q]],
         "semantic": lambda q: [pid for pid, _ in semantic_runs[q]],
         "hybrid, min-max 0.5": before,
         f"hybrid (w={best[0]}, p={best[1]})": fused(*best),
+        f"  + whole-query bonus {bonus}": favoured(*best, bonus),
     }
     print_table(rows)
     print_latency()

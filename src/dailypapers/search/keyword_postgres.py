@@ -125,6 +125,33 @@ class PostgresFullText:
             cursor.execute(sql, params)
             return [(paper_id, float(score)) for paper_id, score in cursor.fetchall()]
 
+    def containing_every_word(
+        self, query: ParsedQuery, filters: SearchFilters, limit: int, among: set[str] | None = None
+    ) -> set[str]:
+        """Up to ``limit`` papers whose document holds every topic word of the query, best
+        matches first (docs/search.md, Fusion)."""
+        if not query.words:
+            return set()
+        every_word = " && ".join(["plainto_tsquery('english', %s)"] * len(query.words))
+        conditions, filter_params = self._filters(filters, among)
+        sql = f"""
+            SELECT d.paper_id
+            FROM search_document d JOIN papers_paper p ON p.arxiv_id = d.paper_id
+            WHERE d.document @@ ({every_word}) {conditions}
+            ORDER BY ts_rank(%s, d.document, ({every_word}), %s) DESC, d.paper_id LIMIT %s
+        """
+        params = [
+            *query.words,
+            *filter_params,
+            RANK_WEIGHTS,
+            *query.words,
+            RANK_NORMALIZATION,
+            limit,
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return {paper_id for (paper_id,) in cursor.fetchall()}
+
     def _filters(self, filters: SearchFilters, among: set[str] | None) -> tuple[str, list]:
         conditions, params = [], []
         if filters.published_from:

@@ -290,6 +290,31 @@ class TantivyIndex:
         hits = searcher.search(built, limit, count=False).hits
         return [(searcher.doc(address)["id"][0], score) for score, address in hits]
 
+    def containing_every_word(
+        self, query: ParsedQuery, filters: SearchFilters, limit: int, among: set[str] | None = None
+    ) -> set[str]:
+        """Up to ``limit`` papers whose title or abstract holds every topic word of the
+        query, best matches first: one conjunctive search (docs/search.md, Fusion)."""
+        terms = sorted({token for word in query.words for token in topic_analyzer().analyze(word)})
+        if not terms:
+            return set()
+        every_word = [
+            (
+                tantivy.Occur.Must,
+                tantivy.Query.boolean_query(
+                    [
+                        (tantivy.Occur.Should, tantivy.Query.term_query(self.schema, field, term))
+                        for field in ("text", "title")
+                    ]
+                ),
+            )
+            for term in terms
+        ]
+        every_word += [(tantivy.Occur.Must, q) for q in self._filters(filters, among)]
+        searcher = self._searcher()
+        hits = searcher.search(tantivy.Query.boolean_query(every_word), limit, count=False).hits
+        return {searcher.doc(address)["id"][0] for _, address in hits}
+
     def _term_queries(self, text: str, with_authors: bool) -> list[tantivy.Query]:
         queries = []
         for token in topic_analyzer().analyze(text):

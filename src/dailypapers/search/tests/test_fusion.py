@@ -2,7 +2,7 @@
 
 import pytest
 
-from dailypapers.search.service import fuse
+from dailypapers.search.service import favour_whole_matches, fuse
 
 # Ten candidates on each side; on each, one paper leads by far or by a little.
 FLAT_KEYWORD = [("kw-best", 5.2)] + [(f"kw-{n}", 5.0 - 0.1 * n) for n in range(9)]
@@ -59,3 +59,10 @@ def test_the_ranking_is_the_same_every_time_and_ties_go_by_id():
     rankings = {tuple(fuse(keyword, semantic)) for _ in range(5)}
     assert len(rankings) == 1
     assert [pid for pid, _ in rankings.pop()] == ["a", "b", "c"]
+
+
+def test_a_paper_holding_every_word_of_the_query_gains_the_bonus_and_rises():
+    fused = [("topical", 3.0), ("whole", 2.5), ("other", 1.0)]
+    favoured = favour_whole_matches(fused, {"whole", "not-a-candidate"}, bonus=1.0)
+    assert favoured == [("whole", 3.5), ("topical", 3.0), ("other", 1.0)]
+    assert favour_whole_matches(fused, set()) == fused

@@ -8,7 +8,15 @@ from dailypapers.search import backends
 from dailypapers.search.documents import SearchFilters
 from dailypapers.search.indexing import embed_pending
 from dailypapers.search.query import parse_query
-from dailypapers.search.service import CANDIDATES, fuse, rank, search, similar
+from dailypapers.search.service import (
+    CANDIDATES,
+    favour_whole_matches,
+    fuse,
+    rank,
+    search,
+    similar,
+    whole_matches,
+)
 
 from .conftest import EXACT_MATCH
 
@@ -28,6 +36,14 @@ class TestKeywordSearch:
         found = ids(search("networks", mode="keyword"))
         assert set(found[:2]) == {"2401.00006", "2401.00010"}
         assert set(found[2:]) == {"2401.00003", "2401.00007"}
+
+    def test_papers_holding_every_word_of_a_long_query_are_its_whole_matches(self):
+        query = parse_query("quantization of large language models")
+        assert whole_matches(query, SearchFilters()) == {"2401.00001", "2401.00009"}
+        assert whole_matches(query, SearchFilters(category="cs.CL")) == {"2401.00001"}
+
+    def test_a_query_of_two_words_has_no_whole_matches(self):
+        assert whole_matches(parse_query("language models"), SearchFilters()) == set()
 
     def test_stemming_matches_other_forms_of_a_word(self):
         assert "2401.00001" in ids(search("quantizing", mode="keyword"))
@@ -192,13 +208,18 @@ class TestWhileEmbeddingsAreBuilt:
         assert fuse(keyword, semantic)[0][0] != EXACT_MATCH[0]
 
     def test_once_embedded_everything_is_ranked_by_the_plain_weighted_sum(self):
+        """With the bonus of the papers holding every word of this three-word query."""
         embed_pending()
         backends.vector_index().refresh(force=True)
         query = parse_query(self.QUERY)
         keyword, _ = rank(query, SearchFilters(), "keyword", CANDIDATES)
         semantic, _ = rank(query, SearchFilters(), "semantic", CANDIDATES)
+        whole = whole_matches(query, SearchFilters())
+        assert whole
         hits = search(self.QUERY, limit=50).hits
-        assert [(hit.paper.arxiv_id, hit.score) for hit in hits] == fuse(keyword, semantic)
+        assert [(hit.paper.arxiv_id, hit.score) for hit in hits] == favour_whole_matches(
+            fuse(keyword, semantic), whole
+        )
 
 
 def test_while_few_papers_are_embedded_the_semantic_side_weighs_little():
