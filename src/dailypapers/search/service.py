@@ -150,8 +150,12 @@ def favour_whole_matches(
 def whole_matches(
     query: ParsedQuery, filters: SearchFilters, among: set[str] | None = None
 ) -> set[str]:
-    """The papers holding every topic word of a query long enough for that to tell."""
-    if len(query.words) < WHOLE_QUERY_FROM:
+    """The papers holding every topic word of a query long enough for that to tell.
+
+    None for a query with a quoted phrase: the phrase says what must match, and a
+    paper holding its words apart is no whole match.
+    """
+    if query.phrases or len(query.words) < WHOLE_QUERY_FROM:
         return set()
     return backends.keyword_index().containing_every_word(query, filters, WHOLE_QUERY_LIMIT, among)
 

@@ -42,8 +42,10 @@ class TestKeywordSearch:
         assert whole_matches(query, SearchFilters()) == {"2401.00001", "2401.00009"}
         assert whole_matches(query, SearchFilters(category="cs.CL")) == {"2401.00001"}
 
-    def test_a_query_of_two_words_has_no_whole_matches(self):
+    def test_a_query_of_two_words_or_with_a_quoted_phrase_has_no_whole_matches(self):
         assert whole_matches(parse_query("language models"), SearchFilters()) == set()
+        quoted = parse_query('"large language models" quantization')
+        assert whole_matches(quoted, SearchFilters()) == set()
 
     def test_stemming_matches_other_forms_of_a_word(self):
         assert "2401.00001" in ids(search("quantizing", mode="keyword"))
