@@ -8,9 +8,10 @@ indexed by ``dailypapers index``'s code; each of the 300 test claims is run
 through ``search.service.rank`` (what ``search()`` and the API use). Reported:
 nDCG@10 and recall@100 for keyword-only, semantic-only and hybrid, on the
 tuning half of the queries (odd ids), the held-out half (even ids) and all.
-The hybrid weight and confidence power are picked on the tuning half only, and
-the min-max fusion used before 2026-12-03 is reported beside them, with the
-latency of ``rank()`` in hybrid mode under each fusion (query embedding included).
+The hybrid weight and confidence power, then the whole-match bonus, are picked on
+the tuning half only, and the min-max fusion used before 2026-12-03 is reported
+beside them, with the latency of ``rank()`` in hybrid mode before and now (query
+embedding included).
 The keyword engine is the one DAILYPAPERS_KEYWORD_ENGINE names (Tantivy by
 default, on either database).
 
