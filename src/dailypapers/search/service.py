@@ -152,7 +152,7 @@ def whole_matches(
 ) -> set[str]:
     """The papers holding every topic word of a query long enough for that to tell.
 
-    None for a query with a quoted phrase: the phrase says what must match, and a
+    Nothing for a query with a quoted phrase: the phrase says what must match, and a
     paper holding its words apart is no whole match.
     """
     if query.phrases or len(query.words) < WHOLE_QUERY_FROM:
