@@ -8,7 +8,12 @@ from rich.markup import escape
 
 from dailypapers.console import byte_progress
 from dailypapers.papers.records import InvalidRecord, ListingRecord, PaperRecord
-from dailypapers.papers.services import UpsertCounts, upsert_listings, upsert_papers
+from dailypapers.papers.services import (
+    CatalogStatistics,
+    UpsertCounts,
+    upsert_listings,
+    upsert_papers,
+)
 from dailypapers.papers.signals import papers_stored
 
 from .formats import PARSERS, detect_format
@@ -49,10 +54,12 @@ def import_file(
     parse = PARSERS[result.format]
     papers: list[PaperRecord] = []
     listings: list[ListingRecord] = []
+    statistics = CatalogStatistics()
 
     def flush() -> None:
         if papers:
             stored = upsert_papers(papers)
+            statistics.papers_added(stored.new)
             if stored.changed:
                 papers_stored.send(import_file, ids=[record.arxiv_id for record in papers])
             result.counts += stored

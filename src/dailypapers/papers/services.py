@@ -134,7 +134,7 @@ def _insert(
             )
             cursor.execute(
                 f"INSERT INTO {table} SELECT * FROM unnest({arrays}) ON CONFLICT DO NOTHING",
-                [list(column) for column in zip(*rows)],
+                [list(column) for column in zip(*rows, strict=True)],
             )
         else:
             with cursor.cursor.copy(f"COPY {table} FROM STDIN") as copy:
@@ -279,6 +279,41 @@ def upsert_papers(records: Sequence[PaperRecord]) -> UpsertCounts:
         )
         _replace_authorships(list(winners.values()), replaced)
     return counts
+
+
+class CatalogStatistics:
+    """Keeps PostgreSQL's statistics of the catalog's tables level with a large import.
+
+    PostgreSQL plans each query by its tables' statistics, which autovacuum refreshes
+    a minute apart at best (and never where it is off). An import into a young catalog
+    outgrows them within seconds, and its lookups by id then scan whole tables: at
+    600,000 papers, reading a batch's authors back took 1.9 s instead of milliseconds.
+    So the import analyses the tables each time the papers it added reach the number
+    there were at the last analysis (ANALYZE samples a fixed number of rows: well under
+    a second at any size).
+    """
+
+    FIRST_AFTER = 10_000
+
+    def __init__(self) -> None:
+        self._counted: int | None = None
+        self._added = 0
+
+    def papers_added(self, count: int) -> None:
+        if connection.vendor != "postgresql" or not count:
+            return
+        if self._counted is None:
+            self._counted = Paper.objects.count() - count
+        self._added += count
+        if self._added < max(self.FIRST_AFTER, self._counted):
+            return
+        tables = ", ".join(
+            connection.ops.quote_name(model._meta.db_table) for model in (Paper, Author, Authorship)
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {tables}")
+        self._counted += self._added
+        self._added = 0
 
 
 def _is_older(candidate: tuple, current: tuple) -> bool:

@@ -286,3 +286,28 @@ def test_hf_archive_rows_with_and_without_abstract(write_jsonl):
     assert Paper.objects.filter(version=1).count() == 2
     assert DailyListing.objects.count() == 2
     assert Paper.objects.get(pk="2312.17276").upvotes == 15
+
+
+def test_a_large_import_keeps_postgresql_statistics_level_with_the_catalog(
+    write_jsonl, monkeypatch
+):
+    from django.db import connection
+
+    from dailypapers.papers.services import CatalogStatistics
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL plans by statistics that ANALYZE gathers; SQLite has none here")
+    # As if the import were large: the tables are analysed from this many new papers on.
+    monkeypatch.setattr(CatalogStatistics, "FIRST_AFTER", 20)
+    path = write_jsonl("papers.jsonl", [arxiv_row(f"2403.{n:05d}") for n in range(1, 61)])
+    call_command("import", str(path), "--batch-size", "10", stdout=StringIO(), stderr=StringIO())
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, reltuples FROM pg_class WHERE relname IN "
+            "('papers_paper', 'papers_authorship')"
+        )
+        estimated = dict(cursor.fetchall())
+    # Analysed at 20 and 40 papers (each time the added papers reach the catalog's size).
+    assert estimated["papers_paper"] == 40
+    assert estimated["papers_authorship"] == 80
