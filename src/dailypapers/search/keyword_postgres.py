@@ -106,24 +106,9 @@ class PostgresFullText:
         rank_sql, rank_params = match_sql, match_params
         if words and phrases:
             rank_sql, rank_params = f"{word_sql} || {phrase_sql}", word_params + phrase_params
-        conditions, filter_params = self._filters(filters, among)
-        sql = f"""
-            SELECT d.paper_id, ts_rank(%s, d.document, ({rank_sql}), %s) AS score
-            FROM search_document d JOIN papers_paper p ON p.arxiv_id = d.paper_id
-            WHERE d.document @@ ({match_sql}) {conditions}
-            ORDER BY score DESC, d.paper_id LIMIT %s
-        """
-        params = [
-            RANK_WEIGHTS,
-            *rank_params,
-            RANK_NORMALIZATION,
-            *match_params,
-            *filter_params,
-            limit,
-        ]
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return [(paper_id, float(score)) for paper_id, score in cursor.fetchall()]
+        return self._ranked(
+            (match_sql, match_params), (rank_sql, rank_params), filters, among, limit
+        )
 
     def containing_every_word(
         self, query: ParsedQuery, filters: SearchFilters, limit: int, among: set[str] | None = None
@@ -132,25 +117,33 @@ class PostgresFullText:
         matches first (docs/search.md, Fusion)."""
         if not query.words:
             return set()
-        every_word = " && ".join(["plainto_tsquery('english', %s)"] * len(query.words))
+        every_word = (
+            " && ".join(["plainto_tsquery('english', %s)"] * len(query.words)),
+            list(query.words),
+        )
+        return {pid for pid, _ in self._ranked(every_word, every_word, filters, among, limit)}
+
+    def _ranked(
+        self,
+        match: tuple[str, list],
+        rank: tuple[str, list],
+        filters: SearchFilters,
+        among: set[str] | None,
+        limit: int,
+    ) -> list[tuple[str, float]]:
+        """The papers whose document matches the tsquery ``match`` (SQL and its parameters),
+        best by ``rank`` first."""
         conditions, filter_params = self._filters(filters, among)
         sql = f"""
-            SELECT d.paper_id
+            SELECT d.paper_id, ts_rank(%s, d.document, ({rank[0]}), %s) AS score
             FROM search_document d JOIN papers_paper p ON p.arxiv_id = d.paper_id
-            WHERE d.document @@ ({every_word}) {conditions}
-            ORDER BY ts_rank(%s, d.document, ({every_word}), %s) DESC, d.paper_id LIMIT %s
+            WHERE d.document @@ ({match[0]}) {conditions}
+            ORDER BY score DESC, d.paper_id LIMIT %s
         """
-        params = [
-            *query.words,
-            *filter_params,
-            RANK_WEIGHTS,
-            *query.words,
-            RANK_NORMALIZATION,
-            limit,
-        ]
+        params = [RANK_WEIGHTS, *rank[1], RANK_NORMALIZATION, *match[1], *filter_params, limit]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            return {paper_id for (paper_id,) in cursor.fetchall()}
+            return [(paper_id, float(score)) for paper_id, score in cursor.fetchall()]
 
     def _filters(self, filters: SearchFilters, among: set[str] | None) -> tuple[str, list]:
         conditions, params = [], []
