@@ -27,6 +27,7 @@ from dailypapers.papers.services import (
     remove_upvote,
     submit_to_daily_list,
 )
+from dailypapers.search.query import parse_query
 from dailypapers.search.service import search_page
 from dailypapers.throttles import limits
 
@@ -162,6 +163,14 @@ def daily_papers(request: HttpRequest, params: Query[DailyParams]) -> HttpRespon
     return response
 
 
+QUERY_HELP = (
+    'Words, "quoted phrases", an arXiv id, and filters: author:LeCun or '
+    'author:"Yann LeCun", cat:cs.LG, org:<organization slug>, after:2025-01 (from that '
+    "year, month or day on), before:2024 (up to the day before it). Filters alone list "
+    "their papers, newest first. A filter with a value it cannot take is a 400."
+)
+
+
 @api.get(
     "/papers/search",
     response={200: list[DailyItem], 400: Message},
@@ -171,9 +180,15 @@ def daily_papers(request: HttpRequest, params: Query[DailyParams]) -> HttpRespon
     summary="Search papers",
 )
 def search_papers(
-    request: HttpRequest, q: str = Query("", max_length=250), limit: int = Query(50, ge=1, le=120)
+    request: HttpRequest,
+    q: str = Query("", max_length=250, description=QUERY_HELP),
+    limit: int = Query(50, ge=1, le=120),
 ) -> HttpResponse:
     """Hybrid keyword and semantic search over the whole catalog."""
+    # A filter typed with a value it cannot take is refused, as other bad parameters are
+    # (pages and the command leave it out and say so).
+    if problems := parse_query(q).problems:
+        raise HttpError(400, " ".join(problems))
     return _answer(
         request, shapes.daily_items([pid for pid, _ in search_page(q, limit=limit).page])
     )

@@ -18,9 +18,10 @@ from functools import cached_property
 from typing import Literal
 
 import numpy as np
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
-from dailypapers.papers.models import Authorship, Paper
+from dailypapers.papers.collections import MOST_UPVOTED_FIRST, NEWEST_FIRST
+from dailypapers.papers.models import Author, Authorship, Paper
 from dailypapers.papers.services import in_chunks
 
 from . import backends, progress
@@ -160,12 +161,21 @@ def whole_matches(
     return backends.keyword_index().containing_every_word(query, filters, WHOLE_QUERY_LIMIT, among)
 
 
-def _author_papers(name: str) -> set[str]:
-    return set(
-        Authorship.objects.filter(author__name__iexact=name.strip()).values_list(
-            "paper_id", flat=True
-        )
+def _authorships(name: str) -> QuerySet:
+    """The authorships of the authors ``name`` designates: the whole name or whole words
+    of it, case-insensitive ("LeCun" and "Yann LeCun" both find Yann LeCun)."""
+    name = " ".join(name.split())
+    named = (
+        Q(name__iexact=name)
+        | Q(name__istartswith=f"{name} ")
+        | Q(name__iendswith=f" {name}")
+        | Q(name__icontains=f" {name} ")
     )
+    return Authorship.objects.filter(author__in=Author.objects.filter(named))
+
+
+def _author_papers(name: str) -> set[str]:
+    return set(_authorships(name).values_list("paper_id", flat=True))
 
 
 def filter_q(filters: SearchFilters) -> Q:
@@ -186,7 +196,7 @@ def filter_q(filters: SearchFilters) -> Q:
     if filters.organization:
         q &= Q(organization__slug=filters.organization)
     if filters.author:
-        q &= Q(authorships__author__name__iexact=filters.author.strip())
+        q &= Q(arxiv_id__in=_authorships(filters.author).values("paper_id"))
     return q
 
 
@@ -240,6 +250,46 @@ def _allowed(found: list[tuple[str, float]], filters: SearchFilters) -> set[str]
     }
 
 
+# The filters that hold one value, with the operator that types them.
+_ONE_VALUE = (("category", "cat"), ("organization", "org"), ("author", "author"))
+
+
+def combine(given: SearchFilters, typed: SearchFilters) -> tuple[SearchFilters, list[str]]:
+    """The filters given by a page's controls, an API or a command, together with those
+    typed in the query as operators; and notices of the given ones that were replaced.
+
+    Both apply: the date range is narrowed from both sides. A filter that holds one
+    value (category, organization, author) takes the typed one, what the user wrote last.
+    """
+    notices = [
+        f"{operator}:{getattr(typed, name)} is used instead of the {name} filter "
+        f"{getattr(given, name)}."
+        for name, operator in _ONE_VALUE
+        if getattr(typed, name) and getattr(given, name) not in ("", getattr(typed, name))
+    ]
+    froms = [day for day in (given.published_from, typed.published_from) if day]
+    untils = [day for day in (given.published_until, typed.published_until) if day]
+    combined = SearchFilters(
+        published_from=max(froms, default=None),
+        published_until=min(untils, default=None),
+        **{name: getattr(typed, name) or getattr(given, name) for name, _ in _ONE_VALUE},
+    )
+    return combined, notices
+
+
+def _listing(
+    filters: SearchFilters, sort: Sort, limit: int, offset: int
+) -> tuple[list[tuple[str, float]], int]:
+    """A page of the papers that pass ``filters``, newest first (most upvoted first when
+    sorted by upvotes), as the author and organization pages list theirs; and how many
+    there are, counted up to CANDIDATES_FOR_SORT past the page's start."""
+    papers = Paper.objects.visible().filter(filter_q(filters))
+    order = MOST_UPVOTED_FIRST if sort == "upvotes" else NEWEST_FIRST
+    page = papers.order_by(*order).values_list("arxiv_id", flat=True)[offset : offset + limit]
+    total = papers.order_by()[: offset + CANDIDATES_FOR_SORT].count()
+    return [(pid, 1.0) for pid in page], total
+
+
 def search_page(
     text: str,
     filters: SearchFilters | None = None,
@@ -259,6 +309,10 @@ def search_page(
     offset = max(0, offset)
     query = parse_query(text)
     results = SearchResults(query=query, mode=mode)
+    # An operator not understood is left out, and the user told (the API refuses it).
+    results.notices += [f"{problem} It is left out." for problem in query.problems]
+    filters, replaced = combine(filters, query.filters)
+    results.notices += replaced
     if query.arxiv_id:
         if Paper.objects.filter(pk=query.arxiv_id).exists():
             results.page, results.total, results.mode = [(query.arxiv_id, 1.0)], 1, "id"
@@ -267,10 +321,19 @@ def search_page(
             results.notices.append(f"arXiv:{query.arxiv_id} is not in the catalog yet.")
         return results
     if query.is_empty:
-        results.notices.append("Type a few words, a quoted phrase, an author or an arXiv id.")
+        if filters:
+            # Filters alone, typed (author:"Yann LeCun") or given: their papers, listed.
+            results.page, results.total = _listing(filters, sort, limit, offset)
+            results.mode = "filters"
+            return results
+        results.notices.append(
+            "Type a few words, a quoted phrase, an arXiv id, "
+            "or a filter such as author:LeCun or cat:cs.LG."
+        )
         return results
     wanted = CANDIDATES_FOR_SORT if sort != "relevance" else max(CANDIDATES, offset + limit)
-    ranked, results.notices = rank(query, filters, mode, wanted)
+    ranked, notices = rank(query, filters, mode, wanted)
+    results.notices += notices
     results.total = len(ranked)
     if sort == "relevance":
         results.page = ranked[offset : offset + limit]

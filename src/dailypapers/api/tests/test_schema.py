@@ -49,6 +49,8 @@ def answers(catalog: Catalog) -> list[tuple[str, str, str, str, dict | None, int
         ("GET", search, f"{search}?q=recent%20quantization", "", None, 200),
         ("GET", search, f"{search}?q=listing", "", None, 200),
         ("GET", search, f"{search}?q=", "", None, 200),
+        ("GET", search, f"{search}?q=author:%22Shared%20Author%22%20cat:cs.LG", "", None, 200),
+        ("GET", search, f"{search}?q=diffusion%20after:2025-13", "", None, 400),
         ("GET", search, f"{search}?limit=0", "", None, 400),
         *[("GET", paper, f"/api/papers/{pid}", "", None, 200) for pid in listed + recent[:1]],
         ("GET", paper, f"/api/papers/{catalog.hidden}", "", None, 404),

@@ -214,6 +214,25 @@ def test_the_search_page_highlights_matches_and_filters(client, catalog):
     assert titles(client.get("/papers", {"q": "quantize", "category": "cs.CV"})) == []
 
 
+def test_filters_typed_in_the_search_box_narrow_the_results_or_list_papers(client, catalog):
+    assert titles(client.get("/papers", {"q": 'author:"Grace Hopper"'})) == ["2403.00003"]
+    assert titles(client.get("/papers", {"q": "diffusion author:hopper"})) == ["2403.00003"]
+    assert titles(client.get("/papers", {"q": "diffusion author:Turing"})) == []
+    assert titles(client.get("/papers", {"q": "quantize before:2024-03"})) == []
+
+
+def test_a_typed_category_wins_over_the_category_control_and_says_so(client, catalog):
+    response = client.get("/papers", {"q": "quantize cat:cs.LG", "category": "cs.CV"})
+    assert titles(response) == ["2403.00001"]
+    assert "cat:cs.LG is used instead of the category filter cs.CV" in response.content.decode()
+
+
+def test_a_typed_filter_with_a_bad_value_is_explained_and_left_out(client, catalog):
+    response = client.get("/papers", {"q": "diffusion after:2025-13"})
+    assert response.status_code == 200 and titles(response) == ["2403.00003"]
+    assert "after:2025-13 is not understood" in response.content.decode()
+
+
 def test_a_search_with_no_results_says_what_to_try(client, catalog):
     html = client.get("/papers", {"q": "zxqvw"}).content.decode()
     assert "No papers match" in html and "Remove filters" in html

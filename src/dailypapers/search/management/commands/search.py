@@ -11,7 +11,11 @@ class Command(BaseCommand):
     help = "Search the catalog from the command line, as the site and API do."
 
     def add_arguments(self, parser):
-        parser.add_argument("query")
+        parser.add_argument(
+            "query",
+            help="words, a quoted phrase or an arXiv id, and filters such as author:LeCun, "
+            "cat:cs.LG, org:SLUG, after:2025-01, before:2024 (docs/search.md)",
+        )
         parser.add_argument("--mode", choices=["hybrid", "keyword", "semantic"], default="hybrid")
         parser.add_argument("--sort", choices=["relevance", "date", "upvotes"], default="relevance")
         parser.add_argument("--limit", type=int, default=10)
