@@ -73,7 +73,7 @@ def recall_at_100(ranked: list[str], relevant: set[str]) -> float:
 
 def load(corpus_ids: dict[str, str]) -> None:
     from dailypapers.papers.records import PaperRecord
-    from dailypapers.papers.services import upsert_papers
+    from dailypapers.papers.upserts import upsert_papers
 
     records = []
     with gzip.open(SCIFACT / "corpus.jsonl.gz", "rt") as lines:
@@ -93,7 +93,7 @@ def load(corpus_ids: dict[str, str]) -> None:
 def load_known_items(papers: int, drop: float) -> tuple[dict[str, str], dict[str, set[str]]]:
     """Store ``papers`` arXiv papers; return known-item queries and their answers."""
     from dailypapers.papers.records import PaperRecord
-    from dailypapers.papers.services import upsert_papers
+    from dailypapers.papers.upserts import upsert_papers
     from dailypapers.search.query import STOP_WORDS
 
     with gzip.open(harness.require(ARXIV), "rt") as lines:

@@ -74,7 +74,7 @@ def rss_mb() -> float:
 
 def load_catalog(rows: list[dict]) -> None:
     from dailypapers.ingest.formats import parse_arxiv_jsonl
-    from dailypapers.papers.services import upsert_papers
+    from dailypapers.papers.upserts import upsert_papers
 
     for start in range(0, len(rows), 5000):
         upsert_papers([parse_arxiv_jsonl(row) for row in rows[start : start + 5000]])
@@ -90,7 +90,7 @@ def add_copies(rows: list[dict], scale: int) -> None:
     import numpy as np
 
     from dailypapers.ingest.formats import parse_arxiv_jsonl
-    from dailypapers.papers.services import upsert_papers
+    from dailypapers.papers.upserts import upsert_papers
     from dailypapers.search.models import PaperEmbedding
 
     rng = np.random.default_rng(7)

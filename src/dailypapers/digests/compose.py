@@ -18,8 +18,8 @@ from django.utils.safestring import mark_safe
 
 from dailypapers.library.models import Follow
 from dailypapers.papers.models import Authorship, Organization, Paper
-from dailypapers.papers.services import in_chunks
 from dailypapers.papers.trending import trending_paper_ids
+from dailypapers.papers.upserts import in_chunks
 from dailypapers.recommend import catalog, readers
 from dailypapers.recommend.profile import ProfilePaper
 from dailypapers.recommend.readers import Reader

@@ -30,7 +30,7 @@ from rich.markup import escape
 from dailypapers.console import count_progress
 from dailypapers.papers.models import Paper
 from dailypapers.papers.records import InvalidRecord, ListingRecord, PaperRecord
-from dailypapers.papers.services import UpsertCounts, upsert_listings, upsert_papers
+from dailypapers.papers.upserts import UpsertCounts, upsert_listings, upsert_papers
 
 from .arxiv_api import ArxivUnavailable, arxiv_client, fetch_papers, why_unreachable
 from .formats import parse_hf_daily_api

@@ -8,13 +8,13 @@ from rich.markup import escape
 
 from dailypapers.console import byte_progress
 from dailypapers.papers.records import InvalidRecord, ListingRecord, PaperRecord
-from dailypapers.papers.services import (
+from dailypapers.papers.signals import papers_stored
+from dailypapers.papers.upserts import (
     CatalogStatistics,
     UpsertCounts,
     upsert_listings,
     upsert_papers,
 )
-from dailypapers.papers.signals import papers_stored
 
 from .formats import PARSERS, detect_format
 from .reader import BrokenInput, read_objects

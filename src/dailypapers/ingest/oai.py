@@ -26,7 +26,7 @@ from sickle.response import OAIResponse
 
 from dailypapers.console import count_progress
 from dailypapers.papers.records import InvalidRecord, PaperRecord
-from dailypapers.papers.services import UpsertCounts, upsert_papers
+from dailypapers.papers.upserts import UpsertCounts, upsert_papers
 
 from .formats import parse_date, parse_version, split_author_list
 from .models import HarvestCheckpoint

@@ -18,8 +18,8 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
-from dailypapers.papers.services import UpsertCounts, upsert_papers
 from dailypapers.papers.signals import announce_catalog_change
+from dailypapers.papers.upserts import UpsertCounts, upsert_papers
 from dailypapers.throttles import limits
 from dailypapers.workers import queue
 

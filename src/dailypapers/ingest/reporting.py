@@ -4,7 +4,7 @@ Progress bars and interruption are shared with the other commands (dailypapers/c
 import argparse
 from datetime import date
 
-from dailypapers.papers.services import UpsertCounts
+from dailypapers.papers.upserts import UpsertCounts
 
 
 def iso_date(text: str) -> date:

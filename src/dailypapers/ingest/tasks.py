@@ -13,8 +13,8 @@ from django_tasks import task
 
 from dailypapers.cli import command_hint
 from dailypapers.papers.models import Paper
-from dailypapers.papers.services import UpsertCounts, upsert_papers
 from dailypapers.papers.signals import announce_catalog_change
+from dailypapers.papers.upserts import UpsertCounts, upsert_papers
 
 from .arxiv_api import ArxivUnavailable, fetch_papers
 from .models import SourceStatus

@@ -19,7 +19,7 @@ from django.db.models import Exists, OuterRef
 from dailypapers.ingest.models import FetchRequest
 from dailypapers.ingest.on_demand import TooManyFetches, queue_fetch
 from dailypapers.papers.models import Paper
-from dailypapers.papers.services import in_chunks
+from dailypapers.papers.upserts import in_chunks
 
 from .models import Collection, CollectionItem, PendingItem
 

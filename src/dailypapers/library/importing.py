@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from dailypapers.papers.models import Paper
-from dailypapers.papers.services import in_chunks
+from dailypapers.papers.upserts import in_chunks
 
 from . import arrivals
 from .collections import own_collection, refuse_beyond_capacity

@@ -8,7 +8,7 @@ from django.db import connection
 from django.utils import timezone
 
 from dailypapers.papers.models import Authorship, Paper, RemovedPaper
-from dailypapers.papers.services import in_chunks
+from dailypapers.papers.upserts import in_chunks
 
 
 @dataclass(frozen=True)
@@ -125,9 +125,7 @@ def changed_documents(
         yield _documents(batch)
 
 
-def documents_of(
-    ids: Sequence[str], changed_since: datetime | None = None
-) -> list[SearchDocument]:
+def documents_of(ids: Sequence[str], changed_since: datetime | None = None) -> list[SearchDocument]:
     """The papers of ``ids`` as they are now, oldest change first (deleted ones left out),
     only those changed at or after ``changed_since`` if given."""
     papers = Paper.objects.all()

@@ -22,7 +22,7 @@ from django.db.models import Q, QuerySet
 
 from dailypapers.papers.collections import MOST_UPVOTED_FIRST, NEWEST_FIRST
 from dailypapers.papers.models import Author, Authorship, Paper
-from dailypapers.papers.services import in_chunks
+from dailypapers.papers.upserts import in_chunks
 
 from . import backends, progress
 from .documents import SearchFilters

@@ -13,7 +13,7 @@ from django.utils import timezone
 from dailypapers.community.models import ApiToken, Comment
 from dailypapers.papers.models import DailyListing, Upvote
 from dailypapers.papers.records import PaperRecord
-from dailypapers.papers.services import upsert_papers
+from dailypapers.papers.upserts import upsert_papers
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "a long enough passphrase 42"

@@ -34,7 +34,7 @@ from datetime import date
 from django.contrib.auth.models import User
 from dailypapers.community.models import ApiToken
 from dailypapers.papers.records import ListingRecord, PaperRecord
-from dailypapers.papers.services import upsert_listings, upsert_papers
+from dailypapers.papers.upserts import upsert_listings, upsert_papers
 
 ids = [f"2403.{{n:05d}}" for n in range(1, {PAPERS} + 1)]
 upsert_papers([
@@ -483,7 +483,7 @@ EMBEDDED_PAPER = """
 from datetime import date
 import numpy as np
 from dailypapers.papers.records import PaperRecord
-from dailypapers.papers.services import upsert_papers
+from dailypapers.papers.upserts import upsert_papers
 from dailypapers.search import backends
 from dailypapers.search.models import PaperEmbedding
 

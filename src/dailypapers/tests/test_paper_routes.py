@@ -7,7 +7,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 
 from dailypapers.papers.converters import ArxivIdConverter
 from dailypapers.papers.records import PaperRecord
-from dailypapers.papers.services import upsert_papers
+from dailypapers.papers.upserts import upsert_papers
 
 
 def patterns(resolver: URLResolver | None = None, prefix: str = ""):

@@ -30,7 +30,7 @@ from dailypapers.management.commands import serve
 from dailypapers.management.commands.serve import Command as Serve
 from dailypapers.papers.models import Paper
 from dailypapers.papers.records import ListingRecord
-from dailypapers.papers.services import upsert_listings
+from dailypapers.papers.upserts import upsert_listings
 
 
 @pytest.mark.django_db(transaction=True)

@@ -22,7 +22,7 @@ from django.core.cache import cache
 from dailypapers.conftest import SHARED_REDIS_URL, ExternalDatabase, LiveServe, free_port
 from dailypapers.papers.models import Paper
 from dailypapers.papers.records import PaperRecord
-from dailypapers.papers.services import upsert_papers
+from dailypapers.papers.upserts import upsert_papers
 from dailypapers.tests.test_throttles_live import failed_login, login_form
 
 REDIS_URL = SHARED_REDIS_URL
@@ -107,7 +107,7 @@ def make_paper_and_reader(db: ExternalDatabase) -> None:
 from datetime import date
 from django.contrib.auth.models import User
 from dailypapers.papers.records import PaperRecord
-from dailypapers.papers.services import upsert_papers
+from dailypapers.papers.upserts import upsert_papers
 upsert_papers([PaperRecord.build(
     arxiv_id=arxiv_id, title=arxiv_id, abstract=".", authors=["A"], published=date.today(),
 ) for arxiv_id in ["{PAPER}", "{WARM_UP}"]])

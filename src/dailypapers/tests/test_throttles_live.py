@@ -75,7 +75,7 @@ from datetime import date
 from django.contrib.auth.models import User
 from dailypapers.community.models import ApiToken
 from dailypapers.papers.records import PaperRecord
-from dailypapers.papers.services import upsert_papers
+from dailypapers.papers.upserts import upsert_papers
 upsert_papers([
     PaperRecord.build(arxiv_id=i, title=i, abstract=".", authors=["A"], published=date.today())
     for i in {ids!r}

@@ -61,7 +61,7 @@ from dailypapers.community.models import ApiToken
 from dailypapers.digests.models import Subscription
 from dailypapers.papers.models import DailyListing, Paper
 from dailypapers.papers.records import PaperRecord
-from dailypapers.papers.services import upsert_papers
+from dailypapers.papers.upserts import upsert_papers
 upsert_papers([PaperRecord.build(
     arxiv_id=arxiv_id, title="Paper " + arxiv_id, abstract=".", authors=["A"],
     published=date.today(),

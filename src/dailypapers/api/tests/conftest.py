@@ -17,12 +17,8 @@ from dailypapers.community.models import ApiToken
 from dailypapers.community.services import post_comment
 from dailypapers.papers.models import Paper
 from dailypapers.papers.records import ListingRecord, OrganizationRecord, PaperRecord
-from dailypapers.papers.services import (
-    add_upvote,
-    submit_to_daily_list,
-    upsert_listings,
-    upsert_papers,
-)
+from dailypapers.papers.services import add_upvote, submit_to_daily_list
+from dailypapers.papers.upserts import upsert_listings, upsert_papers
 from dailypapers.search.indexing import sync_keyword_index
 from dailypapers.wsgi import application
 

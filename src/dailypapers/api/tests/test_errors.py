@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from dailypapers.papers.records import ListingRecord
-from dailypapers.papers.services import upsert_listings
+from dailypapers.papers.upserts import upsert_listings
 
 pytestmark = pytest.mark.django_db
 

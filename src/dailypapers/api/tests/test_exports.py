@@ -11,7 +11,8 @@ from dailypapers.library.follows import follow
 from dailypapers.library.marks import dismiss
 from dailypapers.papers.models import Paper
 from dailypapers.papers.records import ListingRecord, PaperRecord
-from dailypapers.papers.services import add_upvote, upsert_listings, upsert_papers
+from dailypapers.papers.services import add_upvote
+from dailypapers.papers.upserts import upsert_listings, upsert_papers
 from dailypapers.search.indexing import sync_keyword_index
 
 pytestmark = pytest.mark.django_db

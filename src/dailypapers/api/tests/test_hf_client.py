@@ -9,7 +9,7 @@ from huggingface_hub.utils import close_session
 
 from dailypapers.papers.models import Paper
 from dailypapers.papers.records import ListingRecord, OrganizationRecord, PaperRecord
-from dailypapers.papers.services import upsert_listings, upsert_papers
+from dailypapers.papers.upserts import upsert_listings, upsert_papers
 from dailypapers.search.indexing import embed_pending, sync_keyword_index
 
 pytestmark = pytest.mark.django_db(transaction=True)

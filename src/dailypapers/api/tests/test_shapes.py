@@ -9,7 +9,7 @@ from dailypapers.api import shapes
 from dailypapers.community.services import post_comment, remove_comments
 from dailypapers.papers.models import DailyListing, Paper
 from dailypapers.papers.records import ListingRecord, OrganizationRecord, PaperRecord
-from dailypapers.papers.services import upsert_listings, upsert_papers
+from dailypapers.papers.upserts import upsert_listings, upsert_papers
 
 pytestmark = pytest.mark.django_db
 

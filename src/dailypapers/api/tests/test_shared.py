@@ -6,7 +6,7 @@ import pytest
 
 from dailypapers.papers.models import Paper
 from dailypapers.papers.records import ListingRecord
-from dailypapers.papers.services import upsert_listings
+from dailypapers.papers.upserts import upsert_listings
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from dailypapers.ingest.on_demand import fetch_requested
 from dailypapers.ingest.tests.stand_ins import closed_port_url
 from dailypapers.papers.models import DailyListing, Paper
 from dailypapers.papers.records import ListingRecord, PaperRecord
-from dailypapers.papers.services import upsert_listings, upsert_papers
+from dailypapers.papers.upserts import upsert_listings, upsert_papers
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from django.contrib.auth.models import Permission, User
 from dailypapers.community.models import Membership
 from dailypapers.papers.models import Organization, Paper
 from dailypapers.papers.records import ListingRecord, PaperRecord
-from dailypapers.papers.services import upsert_listings, upsert_papers
+from dailypapers.papers.upserts import upsert_listings, upsert_papers
 
 PASSWORD = "a long enough passphrase 42"
 

@@ -23,7 +23,7 @@ from dailypapers.ingest.arxiv_api import ArxivUnavailable, fetch_papers
 from dailypapers.ingest.hf_daily import DailyPapersSync, SyncError, SyncPlan
 from dailypapers.ingest.oai import Harvester, HarvestError, HarvestPlan
 from dailypapers.papers.models import DailyListing, Paper
-from dailypapers.papers.services import upsert_papers
+from dailypapers.papers.upserts import upsert_papers
 
 from .hostile import (
     DAY,

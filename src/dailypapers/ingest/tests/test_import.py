@@ -293,7 +293,7 @@ def test_a_large_import_keeps_postgresql_statistics_level_with_the_catalog(
 ):
     from django.db import connection
 
-    from dailypapers.papers.services import CatalogStatistics
+    from dailypapers.papers.upserts import CatalogStatistics
 
     if connection.vendor != "postgresql":
         pytest.skip("PostgreSQL plans by statistics that ANALYZE gathers; SQLite has none here")

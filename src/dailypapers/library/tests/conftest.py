@@ -7,7 +7,7 @@ from django.contrib.auth.models import User
 
 from dailypapers.papers.models import Organization, Paper
 from dailypapers.papers.records import PaperRecord
-from dailypapers.papers.services import upsert_papers
+from dailypapers.papers.upserts import upsert_papers
 
 CLIENT = "192.0.2.7/32"
 

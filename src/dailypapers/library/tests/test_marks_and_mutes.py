@@ -10,7 +10,7 @@ from dailypapers.library.models import Mark, Mute
 from dailypapers.library.mutes import mute, mutes, unmute
 from dailypapers.papers.models import Paper
 from dailypapers.papers.records import PaperRecord
-from dailypapers.papers.services import upsert_papers
+from dailypapers.papers.upserts import upsert_papers
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,8 @@ from django.test import Client
 
 from dailypapers.papers.models import Organization, Paper
 from dailypapers.papers.records import PaperRecord
-from dailypapers.papers.services import link_papers_to_organization, upsert_papers
+from dailypapers.papers.services import link_papers_to_organization
+from dailypapers.papers.upserts import upsert_papers
 
 pytestmark = pytest.mark.django_db
 

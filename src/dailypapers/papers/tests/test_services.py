@@ -10,7 +10,8 @@ from dailypapers.papers.records import (
     OrganizationRecord,
     PaperRecord,
 )
-from dailypapers.papers.services import add_upvote, remove_upvote, upsert_listings, upsert_papers
+from dailypapers.papers.services import add_upvote, remove_upvote
+from dailypapers.papers.upserts import upsert_listings, upsert_papers
 
 pytestmark = pytest.mark.django_db
 

@@ -6,8 +6,8 @@ import pytest
 
 from dailypapers.papers.models import DailyListing, Paper
 from dailypapers.papers.records import ListingRecord
-from dailypapers.papers.services import upsert_listings
 from dailypapers.papers.trending import describe, trending_paper_ids, trending_score
+from dailypapers.papers.upserts import upsert_listings
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from dailypapers.papers.models import Paper
 from dailypapers.papers.records import PaperRecord
-from dailypapers.papers.services import upsert_papers
+from dailypapers.papers.upserts import upsert_papers
 from dailypapers.search.backends import embedder
 from dailypapers.search.models import PaperEmbedding
 

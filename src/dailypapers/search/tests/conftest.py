@@ -7,7 +7,8 @@ from django.db import connection
 
 from dailypapers.papers.models import Paper
 from dailypapers.papers.records import ListingRecord, OrganizationRecord, PaperRecord
-from dailypapers.papers.services import add_upvote, upsert_listings, upsert_papers
+from dailypapers.papers.services import add_upvote
+from dailypapers.papers.upserts import upsert_listings, upsert_papers
 from dailypapers.search import backends
 from dailypapers.search.indexing import embed_pending, sync_keyword_index
 

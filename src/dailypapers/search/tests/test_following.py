@@ -17,7 +17,8 @@ from django.utils import timezone
 from dailypapers.conftest import ExternalDatabase, arxiv_row, free_port, wait_until_answering
 from dailypapers.papers.models import Author, Organization, Paper, RemovedPaper
 from dailypapers.papers.records import PaperRecord
-from dailypapers.papers.services import set_hidden, upsert_papers
+from dailypapers.papers.services import set_hidden
+from dailypapers.papers.upserts import upsert_papers
 from dailypapers.search import backends, documents
 from dailypapers.search.documents import SearchFilters
 from dailypapers.search.indexing import follow_catalog, sync_keyword_index

@@ -9,7 +9,7 @@ from django.core.management import call_command
 
 from dailypapers.papers.models import Paper
 from dailypapers.papers.records import PaperRecord
-from dailypapers.papers.services import upsert_papers
+from dailypapers.papers.upserts import upsert_papers
 from dailypapers.search import backends, vectors
 from dailypapers.search.indexing import embed_pending
 from dailypapers.search.service import search

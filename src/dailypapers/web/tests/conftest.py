@@ -8,7 +8,8 @@ from django.contrib.auth.models import User
 
 from dailypapers.papers.models import Paper
 from dailypapers.papers.records import ListingRecord, OrganizationRecord, PaperRecord
-from dailypapers.papers.services import add_upvote, upsert_listings, upsert_papers
+from dailypapers.papers.services import add_upvote
+from dailypapers.papers.upserts import upsert_listings, upsert_papers
 from dailypapers.search.indexing import embed_pending, sync_keyword_index
 
 HOSTILE = "<script>alert('x')</script><img src=x onerror=alert(1)>"

@@ -101,7 +101,7 @@ def test_move_between_days_weeks_and_pick_a_date(page: Page, catalog):
 
 def test_more_papers_load_below_without_leaving_the_page(page: Page, catalog):
     from dailypapers.papers.records import ListingRecord
-    from dailypapers.papers.services import upsert_listings
+    from dailypapers.papers.upserts import upsert_listings
     from dailypapers.web.views.rendering import PAGE_SIZE
 
     upsert_listings(

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from dailypapers.papers.models import Paper
-from dailypapers.papers.services import upsert_papers
+from dailypapers.papers.upserts import upsert_papers
 from dailypapers.web.views.rendering import PAGE_SIZE, cards
 
 from .conftest import paper_record

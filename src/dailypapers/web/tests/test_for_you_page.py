@@ -7,7 +7,7 @@ import pytest
 from dailypapers.library.models import Collection, FeedPreference, Follow
 from dailypapers.library.mutes import mute
 from dailypapers.papers.models import Paper
-from dailypapers.papers.services import upsert_papers
+from dailypapers.papers.upserts import upsert_papers
 from dailypapers.web.views.rendering import PAGE_SIZE
 
 from .conftest import HOSTILE, paper_record

@@ -15,7 +15,7 @@ from playwright.sync_api import Page, expect
 from dailypapers.ingest.models import SourceStatus
 from dailypapers.papers.models import Paper
 from dailypapers.papers.records import PaperRecord
-from dailypapers.papers.services import upsert_papers
+from dailypapers.papers.upserts import upsert_papers
 from dailypapers.web.tests.test_browser import card, sign_in
 
 

@@ -254,7 +254,7 @@ def test_bad_search_input_is_a_400_page(client, catalog):
 
 def test_more_results_come_as_cards_only(client, db, settings):
     from dailypapers.papers.records import ListingRecord
-    from dailypapers.papers.services import upsert_listings
+    from dailypapers.papers.upserts import upsert_listings
 
     upsert_listings(
         [

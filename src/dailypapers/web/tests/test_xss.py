@@ -28,7 +28,7 @@ from dailypapers.library.collections import add_paper, create_collection
 from dailypapers.library.mutes import MAX_MUTES, mute
 from dailypapers.papers.models import Author, Paper
 from dailypapers.papers.records import ListingRecord, OrganizationRecord, PaperRecord
-from dailypapers.papers.services import upsert_listings, upsert_papers
+from dailypapers.papers.upserts import upsert_listings, upsert_papers
 from dailypapers.search.indexing import sync_keyword_index
 
 from .test_browser import sign_in

@@ -8,8 +8,8 @@ from dailypapers.ingest.models import SourceStatus
 from dailypapers.ingest.reporting import summary
 from dailypapers.ingest.tasks import pending_ids
 from dailypapers.papers.arxiv_ids import InvalidArxivId, normalize_arxiv_id
-from dailypapers.papers.services import UpsertCounts, upsert_papers
 from dailypapers.papers.signals import announce_catalog_change
+from dailypapers.papers.upserts import UpsertCounts, upsert_papers
 
 
 class Command(BaseCommand):

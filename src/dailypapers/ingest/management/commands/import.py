@@ -7,8 +7,8 @@ from dailypapers.console import terminate_as_interrupt
 from dailypapers.ingest.formats import PARSERS
 from dailypapers.ingest.importer import UnknownFormat, import_file
 from dailypapers.ingest.reporting import summary
-from dailypapers.papers.services import UpsertCounts
 from dailypapers.papers.signals import announce_catalog_change
+from dailypapers.papers.upserts import UpsertCounts
 
 
 class Command(BaseCommand):
