@@ -27,6 +27,13 @@ HALF_WRITTEN = (
 )
 
 
+def hear_ctrl_c() -> None:
+    # A test run started in the background by a shell without job control (`make test &`
+    # in a script) ignores SIGINT, and so would the import it starts: Python raises
+    # KeyboardInterrupt only where SIGINT was not ignored when it started.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_and_stop_import(db: ExternalDatabase, path: Path, stop_signal: int):
     process = subprocess.Popen(
         db.command("import", path, "--batch-size", "250"),
@@ -34,6 +41,7 @@ def start_and_stop_import(db: ExternalDatabase, path: Path, stop_signal: int):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=hear_ctrl_c,
     )
     deadline = time.monotonic() + 120
     while db.papers() < 1000:
