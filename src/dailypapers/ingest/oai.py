@@ -26,7 +26,7 @@ from sickle.response import OAIResponse
 
 from dailypapers.console import count_progress
 from dailypapers.papers.records import InvalidRecord, PaperRecord
-from dailypapers.papers.upserts import UpsertCounts, upsert_papers
+from dailypapers.papers.upserts import CatalogStatistics, UpsertCounts, upsert_papers
 
 from .formats import parse_date, parse_version, split_author_list
 from .models import HarvestCheckpoint
@@ -234,6 +234,8 @@ class Harvester:
         self.parse = METADATA_PARSERS[plan.metadata_prefix]
         self.client = ArxivOAIClient(settings.ARXIV_OAI_URL, delay=settings.ARXIV_REQUEST_DELAY)
         self.result = HarvestResult()
+        # A first harvest can bring hundreds of thousands of papers to an empty catalog.
+        self.statistics = CatalogStatistics()
 
     def run(self) -> HarvestResult:
         checkpoint = self._checkpoint()
@@ -337,6 +339,7 @@ class Harvester:
             checkpoint.last_datestamp = latest
             checkpoint.finished = not next_token
             checkpoint.save()
+        self.statistics.papers_added(counts.new)
         counts.rejected = rejected
         self.result.counts += counts
         self.result.deleted += deleted

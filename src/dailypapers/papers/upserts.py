@@ -282,11 +282,11 @@ class CatalogStatistics:
     """Keeps PostgreSQL's statistics of the catalog's tables level with a large import.
 
     PostgreSQL plans each query by its tables' statistics, which autovacuum refreshes
-    a minute apart at best (and never where it is off). An import into a young catalog
-    outgrows them within seconds, and its lookups by id then scan whole tables: at
-    600,000 papers, reading a batch's authors back took 1.9 s instead of milliseconds.
-    So the import analyses the tables each time the papers it added reach the number
-    there were at the last analysis (ANALYZE samples a fixed number of rows: well under
+    a minute apart at best (and never where it is off). An import or a harvest into a
+    young catalog outgrows them within seconds, and its lookups by id then scan whole
+    tables: at 600,000 papers, reading a batch's authors back took 1.9 s instead of
+    milliseconds. So each analyses the tables whenever the papers it added reach the
+    number there were at the last analysis (ANALYZE samples a fixed number of rows: well under
     a second at any size).
     """
 

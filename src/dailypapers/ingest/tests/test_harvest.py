@@ -345,3 +345,20 @@ def test_retry_after_may_be_an_http_date():
     assert client.get_retry_after(response) == 7
     del response.headers["Retry-After"]
     assert client.get_retry_after(response) == client.default_retry_after
+
+
+def test_a_harvest_keeps_postgresql_statistics_level_with_the_catalog(oai, monkeypatch):
+    from django.db import connection
+
+    from dailypapers.papers.upserts import CatalogStatistics
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL plans by statistics that ANALYZE gathers; SQLite has none here")
+    # As if the harvest were large: the tables are analysed from this many new papers on.
+    monkeypatch.setattr(CatalogStatistics, "FIRST_AFTER", 2)
+    harvest("--from", "2024-01-01", "--set", "cs")
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'papers_paper'")
+        # Never analysed, a table's estimate is -1.
+        assert cursor.fetchone()[0] >= 2
