@@ -77,7 +77,8 @@ def copy_catalog(source: Path, target: Path) -> None:
 
 def embed_missing_at_random(seed: int = 5) -> int:
     """Store a random unit vector for every paper the copied catalog has no embedding
-    of; return how many. For speed figures only: a ranking costs the same whatever the
+    of, and every embedded paper's terms as `dailypapers index` stores them; return how
+    many vectors. For speed figures only: a ranking costs the same whatever the
     vectors hold, and embedding the whole corpus takes 20 minutes on an idle machine
     (`dailypapers index` stores the model's, which this leaves as they are)."""
     import numpy as np
@@ -86,6 +87,7 @@ def embed_missing_at_random(seed: int = 5) -> int:
     from dailypapers.papers.models import Paper
     from dailypapers.search.backends import embedder
     from dailypapers.search.embeddings import paper_text, text_hash
+    from dailypapers.search.indexing import store_missing_terms
     from dailypapers.search.models import PaperEmbedding
 
     model = embedder()
@@ -108,6 +110,7 @@ def embed_missing_at_random(seed: int = 5) -> int:
             ),
             batch_size=5000,
         )
+    store_missing_terms()
     return len(missing)
 
 

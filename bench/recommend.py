@@ -21,10 +21,13 @@ the community knob, and cold starts.
 
 Then the speed of one page: a 500-paper profile ranked against the densest 7-day
 window of the corpus, p50 and p95 over 200 profiles, for a reader's first page
-(their papers' words analysed) and the next (kept by the process).
+(their papers' terms read as the indexer stores them beside the embeddings) and the
+next (what the process kept), in process and through the catalog (SQLite).
 
 Embeddings are the project's model's, read from the on-disk cache that the other
 benchmarks fill (``paper_vectors``); papers missing from it are embedded first.
+``--no-quality --random-vectors`` gives the speed figures without the model (a
+ranking costs the same whatever the vectors hold).
 """
 
 import argparse
@@ -51,7 +54,8 @@ import harness  # noqa: E402
 
 from dailypapers.recommend.profile import Candidate, Follows, Profile, ProfilePaper  # noqa: E402
 from dailypapers.recommend.ranker import WEIGHTS, CandidatePool, Weights  # noqa: E402
-from dailypapers.recommend.words import forget_paper_terms, term_numbers, terms  # noqa: E402
+from dailypapers.recommend.words import forget_paper_terms, term_numbers  # noqa: E402
+from dailypapers.search.analysis import topic_terms  # noqa: E402
 
 WINDOW_DAYS = 30
 TOP = 50
@@ -120,7 +124,14 @@ class Corpus:
         return [i for i, day in enumerate(self.published) if start <= day < end]
 
 
-def load(data: Path, limit: int | None) -> Corpus:
+def random_vectors(count: int, dim: int = 384, seed: int = 5) -> np.ndarray:
+    """Random unit vectors: for the speed figures alone (``--random-vectors``), which do not
+    depend on what the vectors hold, without embedding the corpus (20 minutes idle)."""
+    vectors = np.random.default_rng(seed).standard_normal((count, dim)).astype(np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def load(data: Path, limit: int | None, embedded: bool = True) -> Corpus:
     from dailypapers.search.embeddings import paper_text
 
     with gzip.open(harness.require(data / "arxiv-cs.jsonl.gz"), "rt") as lines:
@@ -132,7 +143,8 @@ def load(data: Path, limit: int | None) -> Corpus:
             if listing["upvotes"] is not None:
                 upvotes[listing["id"]] = max(upvotes.get(listing["id"], 0), listing["upvotes"])
     started = time.perf_counter()
-    vectors = paper_vectors([paper_text(row["title"], row["abstract"]) for row in rows])
+    texts = [paper_text(row["title"], row["abstract"]) for row in rows]
+    vectors = paper_vectors(texts) if embedded else random_vectors(len(texts))
     console.print(
         f"{len(rows):,} papers, {len(vectors):,} vectors in {time.perf_counter() - started:.0f} s"
         f" ({sum(1 for r in rows if r['id'] in upvotes):,} with Hugging Face upvotes)"
@@ -186,7 +198,7 @@ BASELINES = [
 
 def baselines(pool: CandidatePool, corpus: Corpus, reader: Reader) -> dict[str, list[str]]:
     texts = [f"{corpus.rows[i]['title']} {corpus.rows[i]['abstract']}" for i in reader.liked]
-    occurrences = Counter(t for text in texts for t in terms(text))
+    occurrences = Counter(t for text in texts for t in topic_terms(text))
     query = pool.words.query(term_numbers(occurrences), np.fromiter(occurrences.values(), float))
     bm25 = pool.words.bm25(query)
     mean = corpus.vectors[reader.liked].mean(axis=0)
@@ -305,6 +317,9 @@ def densest_window(corpus: Corpus, days: int) -> tuple[date, list[int]]:
 
 def speed(corpus: Corpus, days: int = SPEED_DAYS) -> None:
     """One page, in process: a 500-paper profile against the densest ``days`` of the corpus."""
+    from dailypapers.search.embeddings import paper_text
+    from dailypapers.search.indexing import stored_terms
+
     start, window = densest_window(corpus, days)
     older = corpus.between(min(corpus.published), start)
     started = time.perf_counter()
@@ -314,7 +329,11 @@ def speed(corpus: Corpus, days: int = SPEED_DAYS) -> None:
     rng = np.random.default_rng(11)
     first_page, again, cpu = [], [], []
     for _ in range(SPEED_RUNS):
-        liked = [corpus.paper(int(i)) for i in rng.choice(older, PROFILE_CAP, replace=False)]
+        # With the terms the indexer stores beside each embedding, as the site reads them.
+        liked = [
+            replace(paper, terms=stored_terms(paper_text(paper.title, paper.abstract)))
+            for paper in map(corpus.paper, rng.choice(older, PROFILE_CAP, replace=False))
+        ]
         follows = Follows(frozenset(corpus.rows[int(rng.choice(older))]["categories"][:1]))
         forget_paper_terms()
         for times in (first_page, again):
@@ -327,8 +346,8 @@ def speed(corpus: Corpus, days: int = SPEED_DAYS) -> None:
         f"speed: {len(window):,} candidates ({start} + {days} days) of {len(corpus.rows):,} papers;"
         f" the window prepared once in {built * 1000:.0f} ms; a {PROFILE_CAP}-paper profile"
         f" ranked, {SPEED_RUNS} profiles (load average {os.getloadavg()[0]:.1f}):\n"
-        f"  a reader's first page (their papers' words analysed): {percentiles(first_page)}\n"
-        f"  a page again (words kept by the process): {percentiles(again)};"
+        f"  a reader's first page: {percentiles(first_page)}\n"
+        f"  a page again: {percentiles(again)};"
         f" CPU time {percentiles(cpu)} (two threads for the matrix product)"
     )
 
@@ -341,6 +360,7 @@ def speed_through_catalog(corpus: Corpus, days: int = SPEED_DAYS) -> None:
     from dailypapers.recommend import catalog
     from dailypapers.search.backends import embedder
     from dailypapers.search.embeddings import paper_text, text_hash
+    from dailypapers.search.indexing import store_missing_terms
     from dailypapers.search.models import PaperEmbedding
 
     started = time.perf_counter()
@@ -361,6 +381,7 @@ def speed_through_catalog(corpus: Corpus, days: int = SPEED_DAYS) -> None:
         ),
         batch_size=2000,
     )
+    store_missing_terms()  # as `dailypapers index` does beside each embedding
     console.print(
         f"{len(corpus.rows):,} papers and their embeddings stored in"
         f" {time.perf_counter() - started:.0f} s (SQLite)"
@@ -407,11 +428,18 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--no-speed", action="store_true")
     parser.add_argument("--no-quality", action="store_true", help="the speed figures alone")
+    parser.add_argument(
+        "--random-vectors",
+        action="store_true",
+        help="random unit vectors instead of the model's (with --no-quality only)",
+    )
     args = parser.parse_args()
+    if args.random_vectors and not args.no_quality:
+        parser.error("--random-vectors gives speed figures only: add --no-quality")
     # Django configured first: the model, when papers are missing from the cache, reads
     # its settings, and the speed through the catalog writes to this fresh database.
     harness.setup()
-    corpus = load(args.data, args.rows)
+    corpus = load(args.data, args.rows, embedded=not args.random_vectors)
     if not args.no_quality:
         results = {
             cutoff: evaluate(corpus, cutoff, args.users, args.min_papers, args.seed)

@@ -109,10 +109,9 @@ def collections_of(owner) -> QuerySet[Collection]:
 
 def collection_items(collection: Collection) -> QuerySet[CollectionItem]:
     """The collection's papers (hidden ones left out), latest added first, ready for cards."""
-    return (
-        CollectionItem.objects.filter(visible_paper(via="paper"), collection=collection)
-        .select_related("paper", "paper__organization", "paper__listing__submitted_by")
-    )
+    return CollectionItem.objects.filter(
+        visible_paper(via="paper"), collection=collection
+    ).select_related("paper", "paper__organization", "paper__listing__submitted_by")
 
 
 @dataclass(frozen=True)

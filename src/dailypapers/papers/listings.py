@@ -74,9 +74,8 @@ def daily_listings(
     period: Period | None = None, *, submitter: str = "", sort: Sort = "date"
 ) -> QuerySet:
     """Visible listings with their papers, in ``sort``'s order, within ``period`` when given."""
-    listings = (
-        DailyListing.objects.visible()
-        .select_related("paper", "paper__organization", "submitted_by")
+    listings = DailyListing.objects.visible().select_related(
+        "paper", "paper__organization", "submitted_by"
     )
     if period is not None:
         listings = listings.filter(date__range=(period.first, period.last))

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 
 import numpy as np
-from django.db.models import Count, Max
+from django.db.models import BinaryField, Case, Count, F, Max, Q, TextField, Value, When
 
 from dailypapers.papers.models import Authorship, Paper
 from dailypapers.search.backends import embedder
@@ -48,6 +48,11 @@ def default_window(days: int = WINDOW_DAYS, today: date | None = None) -> tuple[
 def _vector(blob: bytes | None, model: str | None, current: str) -> np.ndarray | None:
     # A vector of another model is being redone: the paper counts as not embedded yet.
     return np.frombuffer(blob, dtype="<f4") if blob is not None and model == current else None
+
+
+def _bytes(blob: bytes | memoryview | None) -> bytes | None:
+    # SQLite's driver gives bytes, psycopg's a memoryview.
+    return None if blob is None else bytes(blob)
 
 
 def _window_papers(since: date, until: date):
@@ -109,11 +114,24 @@ def profile_papers(arxiv_ids: Iterable[str]) -> list[ProfilePaper]:
     catalog lacks are left out."""
     wanted = list(dict.fromkeys(arxiv_ids))
     current = embedder().name
+    # Terms stored before the paper's last change are of its old text: analyse it.
+    fresh = Q(embedding__terms__isnull=False, embedding__updated_at__gte=F("changed_at"))
+    rows = (
+        Paper.objects.filter(arxiv_id__in=wanted)
+        .annotate(
+            stored_terms=Case(When(fresh, then="embedding__terms"), output_field=BinaryField()),
+            # Read only when analysed: the abstracts of 500 papers are half a megabyte.
+            text=Case(When(fresh, then=Value("")), default="abstract", output_field=TextField()),
+        )
+        .values_list(
+            "arxiv_id", "title", "text", "embedding__vector", "embedding__model", "stored_terms"
+        )
+    )
     found = {
-        arxiv_id: ProfilePaper(arxiv_id, title, abstract, _vector(blob, model, current))
-        for arxiv_id, title, abstract, blob, model in Paper.objects.filter(
-            arxiv_id__in=wanted
-        ).values_list("arxiv_id", "title", "abstract", "embedding__vector", "embedding__model")
+        arxiv_id: ProfilePaper(
+            arxiv_id, title, abstract, _vector(blob, model, current), _bytes(terms)
+        )
+        for arxiv_id, title, abstract, blob, model, terms in rows
     }
     return [found[arxiv_id] for arxiv_id in wanted if arxiv_id in found]
 

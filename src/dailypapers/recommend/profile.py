@@ -24,6 +24,9 @@ class ProfilePaper:
     # float32, L2-normalised (search.models.PaperEmbedding); None while not embedded:
     # its words still count.
     vector: np.ndarray | None = None
+    # Its distinct terms' numbers as the indexer stored them with the embedding
+    # (search.models.PaperEmbedding.terms); None: the title and abstract are analysed.
+    terms: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,10 @@ class Profile:
     @cached_property
     def liked_terms(self) -> tuple[np.ndarray, np.ndarray]:
         """The liked papers' terms (``words.term_numbers``) and how many papers hold each."""
-        return document_frequency((p.arxiv_id, f"{p.title} {p.abstract}") for p in self.liked)
+        return document_frequency(
+            ((p.arxiv_id, f"{p.title} {p.abstract}") for p in self.liked if p.terms is None),
+            stored=[p.terms for p in self.liked if p.terms is not None],
+        )
 
     @cached_property
     def excluded(self) -> frozenset[str]:

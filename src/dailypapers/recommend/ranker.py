@@ -10,12 +10,13 @@ deviation 1) and weighted (``Weights``, tuned on the benchmark, docs/recommend.m
 
 - words: BM25 of the window's papers against the liked papers' words, each term
   weighted by the share of liked papers holding it times its rarity (idf) squared;
-- nearest: closeness to the liked papers, a soft maximum over them of the cosine
-  (one close saved paper is enough; several close ones count a little more);
+- nearest: closeness to the newest ``NEAREST_PAPERS`` liked papers, a soft maximum
+  over them of the cosine (one close saved paper is enough; several close ones count
+  a little more);
 - linear: the reader's linear model on the embeddings (``linear.py``);
 - follows: a followed author, organization or search matched counts twice a followed
   category;
-- dismissed: closeness to a dismissed paper, subtracted;
+- dismissed: closeness to one of the newest dismissed papers, subtracted;
 - recency: newer papers of the window first, a little.
 
 The community knob then mixes it with the window's upvotes:
@@ -39,6 +40,11 @@ from .words import TermIndex
 
 DEFAULT_LIMIT = 50
 WORDS_SHOWN = 3
+# The newest liked (and dismissed) papers each paper's closeness is measured against.
+# Every one more costs a product over the window (a reader's first page: 500 against
+# 3,000 papers is 12 ms of one core, 200 is 5 ms); the words and the linear model learn
+# from all of them. docs/recommend.md says what the benchmark can tell of it.
+NEAREST_PAPERS = 200
 # exp(1 / 0.015) is within float32's range (below 3.4e38), with room for rounding.
 MIN_TEMPERATURE = 0.015
 
@@ -265,23 +271,24 @@ class CandidatePool:
     def signals(self, profile: Profile, temperature: float = WEIGHTS.temperature) -> "Signals":
         """Each signal's raw value for every paper of the window (``Signals``)."""
         count = len(self)
+        dim = self.vectors.shape[1]
         liked = [p for p in profile.liked if p.vector is not None]
-        liked_matrix = _stacked(liked, self.vectors.shape[1])
-        dismissed_matrix = _stacked(
-            [p for p in profile.dismissed if p.vector is not None], self.vectors.shape[1]
-        )
+        liked_matrix = _stacked(liked, dim)
+        dismissed_matrix = _stacked([p for p in profile.dismissed if p.vector is not None], dim)
+        # Closeness looks at the newest papers only (profiles list them newest last).
+        closest_to, closest_matrix = liked[-NEAREST_PAPERS:], liked_matrix[-NEAREST_PAPERS:]
         nearest = linear = dismissed = np.zeros(count)
         if liked and self.embedded.any():
             # The soft maximum τ·log(mean(exp(cos/τ))), in place (500 liked papers by a
             # few thousand candidates is megabytes a temporary). Cosines are at most 1 and
             # τ at least MIN_TEMPERATURE, so exp stays within float32 without
             # subtracting each row's maximum first, a pass fewer.
-            similarity = self.vectors @ (liked_matrix.T / temperature)
+            similarity = self.vectors @ (closest_matrix.T / temperature)
             np.exp(similarity, out=similarity)
             nearest = temperature * np.log(similarity.mean(axis=1))
             linear = self.vectors @ self.covariance.direction(liked_matrix, dismissed_matrix)
         if len(dismissed_matrix) and self.embedded.any():
-            dismissed = (self.vectors @ dismissed_matrix.T).max(axis=1)
+            dismissed = (self.vectors @ dismissed_matrix[-NEAREST_PAPERS:].T).max(axis=1)
         nearest, linear, dismissed = (
             self._neutral_unless_embedded(v) for v in (nearest, linear, dismissed)
         )
@@ -302,8 +309,8 @@ class CandidatePool:
             dismissed=dismissed,
             recency=self.published,
             query=query,
-            liked=liked,
-            liked_matrix=liked_matrix,
+            liked=closest_to,
+            liked_matrix=closest_matrix,
             profile=profile,
         )
 
@@ -393,7 +400,7 @@ class Signals:
     recency: np.ndarray
     # The words' query over the window's terms; None without liked papers.
     query: np.ndarray | None
-    # The liked papers with a vector, in the rows of liked_matrix.
+    # The liked papers with a vector that closeness looks at, in the rows of liked_matrix.
     liked: list[ProfilePaper]
     liked_matrix: np.ndarray
     profile: Profile

@@ -1,29 +1,29 @@
 """Words of papers, and BM25 over a window of candidates with a weighted bag of words as query.
 
-Terms are the search index's (``search.analysis.topic_analyzer``: lower-cased,
-accents folded, English-stemmed), so "networks" in a saved paper meets "network"
-in a new one, as in search. The analyzer costs ~100 µs a text through Python, and
-a page reads the reader's 500 liked papers: texts are split on spaces and
-punctuation first (C speed), each distinct word is analysed once per process, and
-each paper's terms are kept per process as numbers, so that a reader's profile is
-one ``bincount`` and not a count of strings.
+Terms are the search index's (``search.analysis.topic_terms``: lower-cased, accents
+folded, English-stemmed), so "networks" in a saved paper meets "network" in a new
+one, as in search. A page reads the reader's 500 liked papers: their distinct terms
+come stored with their embeddings (``search.models.PaperEmbedding.terms``), and a
+paper without them yet is analysed, its terms kept per process as numbers, so that
+a reader's profile is one ``bincount`` and not a count of strings.
 """
 
-import string
-import threading
 from collections.abc import Iterable, Sequence
 from itertools import chain
 
 import numpy as np
 
-from dailypapers.search.analysis import topic_analyzer
+from dailypapers.search.analysis import (
+    WORDS_KEPT,
+    analysed_words,
+    split_words,
+    term_number,
+    topic_terms,
+)
 
 # Lucene's BM25 constants, as Tantivy uses them in search.
 K1 = 1.2
 B = 0.75
-_SEPARATORS = str.maketrans({c: " " for c in string.punctuation})
-# Distinct words kept analysed; English papers use far fewer, the bound stops a flood.
-WORDS_KEPT = 500_000
 # Papers whose terms are kept: a reader's next page, and other readers who liked the
 # same papers (a digest run ranks thousands of readers), skip the analysis.
 PAPERS_KEPT = 200_000
@@ -31,29 +31,14 @@ PAPERS_KEPT = 200_000
 HOLDING_KEPT = 2_000
 
 
-class _Analysed(dict):
-    """A word's terms, analysed on first use (the analyzer splits what the fast split keeps
-    together, such as "—" or "’", as the search index does)."""
-
-    def __missing__(self, word: str) -> tuple[str, ...]:
-        if len(self) >= WORDS_KEPT:
-            self.clear()
-        found = self[word] = tuple(topic_analyzer().analyze(word))
-        return found
-
-
-class _Numbered(dict):
-    """Every term the process met, numbered from 0 in order of arrival; never renumbered
-    (windows keep the numbers), so it grows with the distinct terms of the papers the
-    process ranked or read: a few hundred thousand."""
-
-    def __init__(self):
-        super().__init__()
-        self.lock = threading.Lock()
+class _TermNumbers(dict):
+    """Terms' numbers (``search.analysis.term_number``), worked out once per process."""
 
     def __missing__(self, term: str) -> int:
-        with self.lock:
-            return self.setdefault(term, len(self))
+        if len(self) >= WORDS_KEPT:
+            self.clear()
+        found = self[term] = term_number(term)
+        return found
 
 
 class _WordNumbers(dict):
@@ -62,28 +47,23 @@ class _WordNumbers(dict):
     def __missing__(self, word: str) -> tuple[int, ...]:
         if len(self) >= WORDS_KEPT:
             self.clear()
-        found = self[word] = tuple(map(_numbers.__getitem__, _analysed[word]))
+        found = self[word] = tuple(map(_numbers.__getitem__, analysed_words[word]))
         return found
 
 
-_analysed = _Analysed()
-_numbers = _Numbered()
+_numbers = _TermNumbers()
 _word_numbers = _WordNumbers()
 _paper_terms: dict[tuple[str, int], np.ndarray] = {}
 
 
-def _words(text: str) -> list[str]:
-    return text.lower().translate(_SEPARATORS).split()
-
-
-def terms(text: str) -> list[str]:
-    """The text's terms in order, as the search index makes them."""
-    return list(chain.from_iterable(map(_analysed.__getitem__, _words(text))))
-
-
 def term_numbers(terms: Iterable[str]) -> np.ndarray:
-    """The process's number of each term (``TermIndex`` columns are these numbers)."""
+    """Each term's number (``search.analysis.term_number``)."""
     return np.fromiter(map(_numbers.__getitem__, terms), dtype=np.int64)
+
+
+def stored_numbers(stored: bytes) -> np.ndarray:
+    """The term numbers the indexer stored for a paper (``PaperEmbedding.terms``)."""
+    return np.frombuffer(stored, dtype="<u4").astype(np.int64)
 
 
 def paper_terms(arxiv_id: str, text: str) -> np.ndarray:
@@ -93,7 +73,7 @@ def paper_terms(arxiv_id: str, text: str) -> np.ndarray:
     if found is None:
         if len(_paper_terms) >= PAPERS_KEPT:
             _paper_terms.clear()
-        distinct = set(chain.from_iterable(map(_word_numbers.__getitem__, set(_words(text)))))
+        distinct = set(chain.from_iterable(map(_word_numbers.__getitem__, set(split_words(text)))))
         found = _paper_terms[key] = np.fromiter(distinct, dtype=np.int64, count=len(distinct))
     return found
 
@@ -103,19 +83,23 @@ def forget_paper_terms() -> None:
     _paper_terms.clear()
 
 
-def document_frequency(papers: Iterable[tuple[str, str]]) -> tuple[np.ndarray, np.ndarray]:
-    """The terms of the papers, (arxiv id, text) pairs, and how many papers hold each."""
+def document_frequency(
+    papers: Iterable[tuple[str, str]], stored: Sequence[bytes] = ()
+) -> tuple[np.ndarray, np.ndarray]:
+    """The terms of the papers and how many papers hold each: papers to analyse as
+    (arxiv id, text) pairs, and papers whose distinct terms' numbers the indexer
+    ``stored``, counted as they are (no analysis: a reader's first page)."""
     held = [paper_terms(arxiv_id, text) for arxiv_id, text in papers]
+    if stored:
+        held.append(stored_numbers(b"".join(stored)))
     if not held:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    counts = np.bincount(np.concatenate(held))
-    numbers = np.flatnonzero(counts)
-    return numbers, counts[numbers]
+    return np.unique(np.concatenate(held), return_counts=True)
 
 
 class TermIndex:
     """The candidates' terms, as a sparse matrix of BM25 weights (one row a candidate,
-    one column a term number).
+    one column a term of the window: ``vocabulary`` holds the columns' term numbers).
 
     Built once per window and shared by every profile ranked against it: scoring a
     profile is then one gather and one segmented sum over the window's terms.
@@ -128,13 +112,15 @@ class TermIndex:
         # Each candidate's terms in order, space-separated and padded, for phrase tests.
         self.sequences: list[str] = []
         for text in self.texts:
-            sequence = terms(text)
+            sequence = topic_terms(text)
             self.sequences.append(f" {' '.join(sequence)} ")
             rows.append(term_numbers(sequence))
         count = len(self.texts)
-        # Terms numbered after the window was built are not in it.
-        self.columns = len(_numbers)
-        distinct = [np.unique(row, return_counts=True) for row in rows]
+        self.vocabulary = np.unique(np.concatenate(rows or [np.zeros(0, np.int64)]))
+        self.columns = len(self.vocabulary)
+        distinct = [
+            np.unique(np.searchsorted(self.vocabulary, row), return_counts=True) for row in rows
+        ]
         self.indptr = np.zeros(count + 1, dtype=np.int64)
         self.indptr[1:] = np.cumsum([len(numbers) for numbers, _ in distinct])
         self.indices = np.concatenate([numbers for numbers, _ in distinct] or [np.zeros(0, int)])
@@ -160,10 +146,13 @@ class TermIndex:
         return len(self.texts)
 
     def query(self, numbers: np.ndarray, weights: np.ndarray) -> np.ndarray:
-        """A query over the window's columns: ``weights[i]`` for term ``numbers[i]``."""
+        """A query over the window's columns: ``weights[i]`` for term ``numbers[i]``
+        (terms the window does not hold are left out)."""
         query = np.zeros(self.columns, dtype=np.float32)
-        inside = numbers < self.columns
-        query[numbers[inside]] = weights[inside]
+        if self.columns:
+            columns = np.searchsorted(self.vocabulary, numbers).clip(max=self.columns - 1)
+            inside = self.vocabulary[columns] == numbers
+            query[columns[inside]] = weights[inside]
         return query
 
     def bm25(self, query: np.ndarray) -> np.ndarray:
@@ -182,14 +171,15 @@ class TermIndex:
         """The words of candidate ``row`` that weigh most in its score for ``query``, as
         the paper writes them; of words weighing the same, the one the paper uses first."""
         start, end = self.indptr[row], self.indptr[row + 1]
-        numbers = self.indices[start:end]
-        contributions = query[numbers] * self.weights[start:end]
+        columns = self.indices[start:end]
+        contributions = query[columns] * self.weights[start:end]
         weighing = contributions > 0
-        weighed = zip(numbers[weighing].tolist(), contributions[weighing].tolist(), strict=True)
+        numbers = self.vocabulary[columns[weighing]]
+        weighed = zip(numbers.tolist(), contributions[weighing].tolist(), strict=True)
         weight = dict(weighed)
         # Each weighing term as first written, in the order the paper writes them.
         written: dict[int, str] = {}
-        for word in _words(self.texts[row]):
+        for word in split_words(self.texts[row]):
             for number in _word_numbers[word]:
                 if number in weight:
                     written.setdefault(number, word)
@@ -198,11 +188,11 @@ class TermIndex:
 
     def contains(self, phrase: str) -> np.ndarray:
         """Which candidates hold the phrase's terms in a row (a single word: anywhere)."""
-        return self._holding((terms(phrase),))
+        return self._holding((topic_terms(phrase),))
 
     def contains_all(self, text: str) -> np.ndarray:
         """Which candidates hold every term of ``text``, in any order (a followed search)."""
-        return self._holding(tuple((term,) for term in sorted(set(terms(text)))))
+        return self._holding(tuple((term,) for term in sorted(set(topic_terms(text)))))
 
     def _holding(self, runs: tuple[Sequence[str], ...]) -> np.ndarray:
         """Which candidates hold each run of terms, each run in a row; none if no terms.

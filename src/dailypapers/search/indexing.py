@@ -10,12 +10,14 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 
+import numpy as np
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
 
 from dailypapers.papers.models import Paper
 
 from . import backends
+from .analysis import term_number, topic_terms
 from .embeddings import paper_text, text_hash
 from .models import PaperEmbedding
 from .progress import Progress
@@ -24,6 +26,8 @@ from .vectors import InProcessVectors
 
 # Above this, embedding waits for `dailypapers index` instead of holding up an import.
 EMBED_INLINE_UP_TO = 200
+# Papers whose terms are stored per committed batch (``store_missing_terms``).
+TERMS_BATCH = 2_000
 
 
 class IndexBusy(Exception):
@@ -113,12 +117,13 @@ def embed_pending(
                         model=embedder.name,
                         text_hash=text_hash(text),
                         vector=vector.astype("<f4").tobytes(),
+                        terms=stored_terms(text),
                     )
                     for (arxiv_id, text), vector in zip(texts.items(), vectors, strict=True)
                 ],
                 update_conflicts=True,
                 unique_fields=["paper"],
-                update_fields=["model", "text_hash", "vector", "updated_at"],
+                update_fields=["model", "text_hash", "vector", "terms", "updated_at"],
             )
         done += len(texts)
         progress = Progress(
@@ -132,6 +137,29 @@ def embed_pending(
         # Finished: no rate any more, so nothing estimates time left on a stale figure.
         record_progress(Progress(progress.embedded, total))
     return done
+
+
+def stored_terms(text: str) -> bytes:
+    """The numbers of the text's distinct terms, as ``PaperEmbedding.terms`` holds them."""
+    numbers = {term_number(term) for term in set(topic_terms(text))}
+    return np.array(sorted(numbers), dtype="<u4").tobytes()
+
+
+def store_missing_terms() -> int:
+    """Store the terms of every embedded paper without them (embedded before terms were
+    kept), one committed batch at a time; return how many. Embedding stores them for
+    the papers it embeds."""
+    missing = PaperEmbedding.objects.filter(terms__isnull=True)
+    ids = list(missing.values_list("paper_id", flat=True))
+    for start in range(0, len(ids), TERMS_BATCH):
+        rows = Paper.objects.filter(arxiv_id__in=ids[start : start + TERMS_BATCH])
+        found = [
+            PaperEmbedding(paper_id=arxiv_id, terms=stored_terms(paper_text(title, abstract)))
+            for arxiv_id, title, abstract in rows.values_list("arxiv_id", "title", "abstract")
+        ]
+        with transaction.atomic():
+            PaperEmbedding.objects.bulk_update(found, ["terms"])
+    return len(ids)
 
 
 def update_vector_index() -> bool:

@@ -16,6 +16,10 @@ class PaperEmbedding(models.Model):
     text_hash = models.CharField(max_length=32)
     # float32, L2-normalised, little-endian.
     vector = models.BinaryField()
+    # The numbers of the text's distinct terms (``analysis.term_number``), uint32,
+    # little-endian: what a reader's "For you" profile counts of the paper, without
+    # analysing it again. Null: not stored yet (``indexing.store_missing_terms``).
+    terms = models.BinaryField(null=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     def as_array(self) -> np.ndarray:

@@ -5,9 +5,10 @@ from datetime import date
 import numpy as np
 import pytest
 
-from dailypapers.papers.models import Organization
+from dailypapers.papers.models import Organization, Paper
 from dailypapers.recommend import catalog
 from dailypapers.recommend.profile import Profile
+from dailypapers.search.indexing import store_missing_terms, stored_terms
 from dailypapers.search.models import PaperEmbedding
 
 from .stored import store, vector
@@ -54,6 +55,23 @@ def test_a_readers_papers_keep_their_order_and_unknown_ids_are_left_out():
     assert [p.arxiv_id for p in papers] == ["2606.00002", "2606.00001"]
     assert papers[0].vector is None
     assert np.array_equal(papers[1].vector, vector(260600001))
+
+
+def test_a_readers_papers_bring_their_stored_terms_until_their_text_changes():
+    store("2606.00001", date(2026, 6, 1), abstract="Sparse attention for long graphs.")
+    store_missing_terms()
+    (first,) = catalog.profile_papers(["2606.00001"])
+    assert first.terms == stored_terms("Paper 2606.00001. Sparse attention for long graphs.")
+    assert first.abstract == ""
+
+    changed = Paper.objects.get(pk="2606.00001")
+    changed.abstract = "Dense attention."
+    changed.save()
+    (first,) = catalog.profile_papers(["2606.00001"])
+
+    assert first.terms is None
+    assert first.abstract == "Dense attention."
+    assert Profile(liked=[first]).liked_terms[0].size
 
 
 def test_a_pool_is_kept_until_a_paper_of_its_window_changes(monkeypatch):

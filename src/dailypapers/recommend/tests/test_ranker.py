@@ -6,6 +6,7 @@ from datetime import date, timedelta
 import numpy as np
 import pytest
 
+from dailypapers.recommend import ranker
 from dailypapers.recommend.profile import Candidate, Follows, Profile, ProfilePaper
 from dailypapers.recommend.ranker import CandidatePool, rank
 
@@ -165,6 +166,18 @@ def test_the_reason_names_the_liked_paper_the_recommendation_is_closest_to(windo
         assert recommendation.reason.kind == "similar"
         assert recommendation.reason.paper == expected
         assert recommendation.reason.text == f"Similar to “{expected.title}”"
+
+
+def test_closeness_looks_at_the_newest_liked_papers_only(window, rng, monkeypatch):
+    monkeypatch.setattr(ranker, "NEAREST_PAPERS", 2)
+    # Newest last, as readers' profiles list them; no words in common with the window.
+    oldest = ProfilePaper("2501.00001", "Draft A", "", direction("proteins", rng))
+    newer = [ProfilePaper(f"2501.0000{n}", "Draft", "", direction("speech", rng)) for n in (2, 3)]
+
+    ranked = rank(Profile(liked=[oldest, *newer]), window, limit=10)
+
+    assert set(topics_of(ranked, window)) == {"speech"}
+    assert {r.reason.paper.arxiv_id for r in ranked} <= {p.arxiv_id for p in newer}
 
 
 def test_the_reason_names_the_followed_author_that_brought_the_paper(window, rng):

@@ -3,6 +3,7 @@
 from io import StringIO
 from pathlib import Path
 
+import numpy as np
 import pytest
 from django.core.management import call_command
 from django.utils.timezone import now
@@ -12,7 +13,14 @@ from dailypapers.conftest import arxiv_row
 from dailypapers.ingest.importer import import_file
 from dailypapers.papers.models import Paper
 from dailypapers.search import backends, keyword_tantivy
-from dailypapers.search.indexing import embed_pending, pending_embeddings, sync_keyword_index
+from dailypapers.search.analysis import term_number, topic_terms
+from dailypapers.search.embeddings import paper_text
+from dailypapers.search.indexing import (
+    embed_pending,
+    pending_embeddings,
+    store_missing_terms,
+    sync_keyword_index,
+)
 from dailypapers.search.keyword_tantivy import TantivyIndex
 from dailypapers.search.models import PaperEmbedding
 from dailypapers.search.service import search
@@ -71,6 +79,39 @@ def test_a_changed_abstract_is_embedded_again():
     before = PaperEmbedding.objects.get(pk="2401.00005").vector
     embed_pending()
     assert PaperEmbedding.objects.get(pk="2401.00005").vector != before
+
+
+def stored_numbers(arxiv_id: str) -> list[int]:
+    return np.frombuffer(PaperEmbedding.objects.get(pk=arxiv_id).terms, dtype="<u4").tolist()
+
+
+def analysed_numbers(arxiv_id: str) -> list[int]:
+    paper = Paper.objects.get(pk=arxiv_id)
+    return sorted({term_number(t) for t in topic_terms(paper_text(paper.title, paper.abstract))})
+
+
+def test_embedding_stores_the_numbers_of_each_papers_distinct_terms_with_its_vector():
+    make_corpus()
+    embed_pending()
+    paper = Paper.objects.get(pk="2401.00005")
+    paper.abstract = "Compilers, compilers and more compilers."
+    paper.save()
+    embed_pending()
+
+    assert stored_numbers("2401.00001") == analysed_numbers("2401.00001")
+    assert stored_numbers("2401.00005") == analysed_numbers("2401.00005")
+    assert term_number("compil") in stored_numbers("2401.00005")
+
+
+def test_the_index_command_stores_the_terms_of_papers_embedded_before_terms_were_kept():
+    make_corpus()
+    embed_pending()
+    PaperEmbedding.objects.filter(pk__in=["2401.00001", "2401.00002"]).update(terms=None)
+
+    assert "Terms: stored for 2 papers" in index()
+
+    assert stored_numbers("2401.00002") == analysed_numbers("2401.00002")
+    assert store_missing_terms() == 0
 
 
 def test_an_import_makes_new_papers_searchable_at_once(write_jsonl):

@@ -14,6 +14,7 @@ from dailypapers.search.indexing import (
     embed_pending,
     follow_catalog,
     pending_embeddings,
+    store_missing_terms,
     sync_keyword_index,
     update_vector_index,
 )
@@ -62,9 +63,7 @@ class Command(BaseCommand):
             "--round", dest="one_round", action="store_true", help=argparse.SUPPRESS
         )
 
-    def handle(
-        self, *args, rebuild, keyword_only, batch_size, follow, watch, one_round, **options
-    ):
+    def handle(self, *args, rebuild, keyword_only, batch_size, follow, watch, one_round, **options):
         console = Console(file=self.stderr._out)
         try:
             with terminate_as_interrupt():
@@ -136,6 +135,8 @@ class Command(BaseCommand):
             embed_pending()  # records that every paper has one, for the search page
             if not quiet:
                 self.stdout.write("Embeddings: every paper has one")
+        if stored := store_missing_terms():
+            self.stdout.write(f"Terms: stored for {stored} papers embedded before they were kept")
         saved = update_vector_index()
         if not quiet or saved:
             saved_line = " (graph saved for the web workers)" if saved else ""
