@@ -15,7 +15,7 @@ from django.db.models import F, Q, QuerySet
 
 from dailypapers.papers.models import Paper
 
-from . import backends
+from . import backends, lexicon
 from .embeddings import paper_text, text_hash
 from .models import PaperEmbedding
 from .progress import Progress
@@ -42,8 +42,13 @@ def _lock_as_busy() -> Iterator[None]:
 
 
 def sync_keyword_index(rebuild: bool = False) -> int:
+    """Bring the keyword index level with the catalog, and the lexicon with it (its title
+    words and acronyms: search/lexicon.py) when anything changed."""
     with _lock_as_busy():
-        return backends.keyword_index().sync(rebuild=rebuild)
+        synced = backends.keyword_index().sync(rebuild=rebuild)
+    if synced or rebuild or not lexicon.path().exists():
+        lexicon.rebuild()
+    return synced
 
 
 def index_stored_papers(sender: object = None, ids: Sequence[str] = (), **signal: object) -> None:
