@@ -110,6 +110,27 @@ class PostgresFullText:
             (match_sql, match_params), (rank_sql, rank_params), filters, among, limit
         )
 
+    def papers_holding(self, words: Sequence[str], up_to: int) -> dict[str, int]:
+        """How many papers hold each word (title, abstract or author names), counted up to
+        ``up_to`` (a word the analyser drops, a stop word, counts ``up_to``): whether a word
+        is known or rare. The count stops there: a frequent word costs what a rare one does."""
+        if not words:
+            return {}
+        counts = " UNION ALL ".join(
+            [
+                """SELECT %s, CASE WHEN numnode(plainto_tsquery('english', %s)) = 0 THEN %s
+                ELSE (SELECT count(*) FROM (SELECT 1 FROM search_document
+                      WHERE document @@ (plainto_tsquery('english', %s)
+                                         || plainto_tsquery('simple', %s))
+                      LIMIT %s) AS held) END"""
+            ]
+            * len(words)
+        )
+        params = [value for word in words for value in (word, word, up_to, word, word, up_to)]
+        with connection.cursor() as cursor:
+            cursor.execute(counts, params)
+            return {word: int(count) for word, count in cursor.fetchall()}
+
     def containing_every_word(
         self, query: ParsedQuery, filters: SearchFilters, limit: int, among: set[str] | None = None
     ) -> set[str]:

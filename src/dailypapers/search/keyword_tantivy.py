@@ -290,6 +290,20 @@ class TantivyIndex:
         hits = searcher.search(built, limit, count=False).hits
         return [(searcher.doc(address)["id"][0], score) for score, address in hits]
 
+    def papers_holding(self, words: Sequence[str], up_to: int) -> dict[str, int]:
+        """How many papers hold each word in their title, abstract or author names, counted
+        up to ``up_to`` (a word the analyser drops counts ``up_to``): whether a word is
+        known or rare."""
+        searcher = self._searcher()
+        counts = {}
+        for word in words:
+            stems = topic_analyzer().analyze(word)
+            found = min((searcher.doc_freq("text", stem) for stem in stems), default=up_to)
+            # A name is a known word too ("Dettmers").
+            found += sum(searcher.doc_freq("authors", t) for t in name_analyzer().analyze(word))
+            counts[word] = min(found, up_to)
+        return counts
+
     def containing_every_word(
         self, query: ParsedQuery, filters: SearchFilters, limit: int, among: set[str] | None = None
     ) -> set[str]:

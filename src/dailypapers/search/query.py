@@ -60,7 +60,8 @@ class ParsedQuery:
     words: tuple[str, ...] = ()
     # Other spellings of what was typed, any of which may match: "block-wise"
     # looks for the phrase "block wise" and the word "blockwise"; "block wise"
-    # also looks for "blockwise".
+    # also looks for "blockwise". Widening (search/expansion.py) adds an acronym's
+    # long form to ``split`` and a long form's acronym to ``joined``.
     split: tuple[tuple[str, ...], ...] = ()
     joined: tuple[str, ...] = ()
     ignored: tuple[str, ...] = field(default=(), compare=False)
