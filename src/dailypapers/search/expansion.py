@@ -25,6 +25,11 @@ MORE_COMMON = 20
 SHORTEST_CORRECTED = 4
 # From this length a word may be two edits from what was meant ("retreival").
 TWO_EDITS_FROM = 8
+# An acronym as typed: starts and ends with a capital, an optional plural ("LLMs", "LoRA").
+_TYPED_ACRONYM = re.compile(r"(?<![\w-])([A-Z][A-Za-z]{0,8}[A-Z])(?:s)?(?![\w-])")
+# A long form typed also looks for its acronym from this length: two letters stand for
+# too many things ("breast cancer" would bring every "BC").
+SHORTEST_ACRONYM_ADDED = 3
 
 
 class CountsPapers(Protocol):
@@ -70,19 +75,20 @@ def _split(text: str) -> tuple[str, ...]:
     return tuple(part for part in re.split(r"[\s\-'.]+", text.lower()) if part)
 
 
-def _long_forms(words: Sequence[str], lexicon: Lexicon) -> dict[str, str]:
-    """Acronym typed -> its long form ("llms" -> "large language model")."""
+def _long_forms(text: str, lexicon: Lexicon) -> dict[str, str]:
+    """Acronym typed -> its long form ("LLMs" -> "large language models"). Only a word typed
+    as an acronym is one: "age", "loss" and "Pk" are words, not AGE, LOS and PK."""
     found = {}
-    for word in words:
-        for acronym in (word, word[:-1] if word.endswith("s") else None):
-            if acronym in lexicon.acronyms:
-                found[acronym] = lexicon.acronyms[acronym][0]
-                break
+    for typed in _TYPED_ACRONYM.findall(text):
+        acronym = typed.lower()
+        if acronym in lexicon.acronyms:
+            found[typed] = lexicon.acronyms[acronym][0]
     return found
 
 
 def _acronyms_typed_long(text: str, lexicon: Lexicon) -> dict[str, str]:
-    """Long form typed -> its acronym ("large language models" -> "llm")."""
+    """Long form typed -> its acronym ("large language models" -> "LLM"), for acronyms of
+    SHORTEST_ACRONYM_ADDED letters or more."""
     if not lexicon.acronyms:
         return {}
     stems = [stem for token in _split(text) for stem in topic_analyzer().analyze(token)]
@@ -90,8 +96,8 @@ def _acronyms_typed_long(text: str, lexicon: Lexicon) -> dict[str, str]:
     for size in range(2, min(LONGEST_LONG_FORM, len(stems)) + 1):
         for start in range(len(stems) - size + 1):
             acronym = lexicon.acronym_of.get(tuple(stems[start : start + size]))
-            if acronym:
-                found[acronym] = lexicon.acronyms[acronym][0]
+            if acronym and len(acronym) >= SHORTEST_ACRONYM_ADDED:
+                found[acronym.upper()] = lexicon.acronyms[acronym][0]
     return found
 
 
@@ -130,22 +136,27 @@ def expand(
             f"Also showing results for “{correction.meant}”: “{correction.typed}” is in "
             f"{correction.papers} paper{'s' if correction.papers > 1 else ''} only."
         )
-    long_forms = _long_forms(words, lexicon)
+    long_forms = _long_forms(free_text, lexicon)
     acronyms = {
         acronym: long
         for acronym, long in _acronyms_typed_long(free_text, lexicon).items()
-        if acronym not in long_forms
+        if acronym.lower() not in {typed.lower() for typed in long_forms}
     }
-    expansions = [
-        f"{long} ({acronym.upper()})" for acronym, long in (long_forms | acronyms).items()
-    ]
+    expansions = [f"{long} ({acronym})" for acronym, long in (long_forms | acronyms).items()]
     if expansions:
         notices.append(f"Also searched for {', '.join(expansions)}.")
     expanded = replace(
         query,
         words=words,
         free_text=free_text,
-        split=tuple(dict.fromkeys([*query.split, *(_split(long) for long in long_forms.values())])),
-        joined=tuple(dict.fromkeys([*query.joined, *(c.meant for c in rare), *acronyms])),
+        joined=tuple(dict.fromkeys([*query.joined, *(c.meant for c in rare)])),
+        alternatives=tuple(
+            dict.fromkeys(
+                [
+                    *(_split(long) for long in long_forms.values()),
+                    *((acronym.lower(),) for acronym in acronyms),
+                ]
+            )
+        ),
     )
     return expanded, notices

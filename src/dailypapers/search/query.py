@@ -60,10 +60,13 @@ class ParsedQuery:
     words: tuple[str, ...] = ()
     # Other spellings of what was typed, any of which may match: "block-wise"
     # looks for the phrase "block wise" and the word "blockwise"; "block wise"
-    # also looks for "blockwise". Widening (search/expansion.py) adds an acronym's
-    # long form to ``split`` and a long form's acronym to ``joined``.
+    # also looks for "blockwise".
     split: tuple[tuple[str, ...], ...] = ()
     joined: tuple[str, ...] = ()
+    # What the catalog says the typed words also stand for (search/expansion.py): an
+    # acronym's long form, a long form's acronym. Each a phrase that may match, weighing
+    # less than what was typed: a paper holding both forms is not counted twice over.
+    alternatives: tuple[tuple[str, ...], ...] = ()
     ignored: tuple[str, ...] = field(default=(), compare=False)
     # The filters typed as operators, and what could not be understood in them (those
     # operators are left out, each problem a sentence for the user).

@@ -143,7 +143,7 @@ class TestAcronyms:
     def test_the_acronym_is_expanded_beside_itself_not_replaced(self):
         results = search("RAG", mode="keyword")
         assert results.query.words == ("rag",)
-        assert ("retrieval", "augmented", "generation") in results.query.split
+        assert results.query.alternatives == (("retrieval", "augmented", "generation"),)
 
     def test_the_command_shows_what_was_searched(self):
         out, err = StringIO(), StringIO()
