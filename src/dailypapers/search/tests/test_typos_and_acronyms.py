@@ -173,3 +173,17 @@ def test_an_import_brings_its_acronyms_and_title_words_to_search(keyword_corpus,
     assert lexicon.current().acronyms["moe"] == ("mixture of experts", 1)
     assert "2403.00002" in ids(search("MoE", mode="keyword"))
     assert ids(search("gatting networks", mode="keyword"))[0] == "2403.00001"
+
+
+@pytest.mark.usefixtures("catalog")
+class TestEverySearchPath:
+    def test_the_search_page_shows_what_was_searched(self, client):
+        page = client.get("/papers", {"q": "difusion models"}).content.decode()
+        assert "Showing results for “diffusion models”" in page
+        assert "Diffusion Models Beat GANs on Image Synthesis" in page
+
+    def test_the_api_finds_the_paper_and_answers_in_the_same_shape(self, client):
+        misspelt = client.get("/api/papers/search", {"q": "difusion models"}).json()
+        spelt = client.get("/api/papers/search", {"q": "diffusion models"}).json()
+        assert misspelt[0]["paper"]["id"] == "2401.00003"
+        assert [sorted(item) for item in misspelt] == [sorted(item) for item in spelt]
