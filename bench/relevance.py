@@ -275,10 +275,11 @@ def main() -> None:
             )
             print(f"chosen {chosen} (keyword_postgres: {configured})")
             keyword_postgres.RANK_WEIGHTS, keyword_postgres.RANK_NORMALIZATION = chosen
-        if args.as_typed:
+        if args.as_typed or settings.KEYWORD_ENGINE != "tantivy":
             return
-        # Then the weight of what widening adds (acronyms and long forms), engine by engine.
-        engine = keyword_tantivy if settings.KEYWORD_ENGINE == "tantivy" else keyword_postgres
+        # Then the weight of what widening adds (acronyms and long forms); PostgreSQL's
+        # ts_rank takes them as more alternatives of its OR query, with no weight of its own.
+        engine = keyword_tantivy
         configured = engine.ALTERNATIVE_WEIGHT
         weight_scores = {}
         for weight in ALTERNATIVE_WEIGHTS:

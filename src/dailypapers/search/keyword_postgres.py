@@ -17,9 +17,6 @@ from .query import ParsedQuery
 # win by length alone; picked on the tuning half of SciFact (bench/relevance.py).
 RANK_WEIGHTS = "{0, 0.3, 0.75, 1.0}"
 RANK_NORMALIZATION = 1
-# What the catalog says a query also stands for (ParsedQuery.alternatives): its rank is
-# added at this weight, as keyword_tantivy.ALTERNATIVE_WEIGHT weighs it there.
-ALTERNATIVE_WEIGHT = 0.5
 
 CREATE_TABLE = """
 CREATE TABLE search_document (
@@ -97,15 +94,15 @@ class PostgresFullText:
         words = [("plainto_tsquery('english', %s)", word) for word in query.words + query.joined]
         words += [("plainto_tsquery('simple', %s)", word) for word in query.words]
         words += [("phraseto_tsquery('english', %s)", " ".join(parts)) for parts in query.split]
+        # What the catalog says the query also stands for: one more alternative among the
+        # words. ts_rank divides an OR query's rank among its parts, so it needs no weight of
+        # its own; ranked apart and added, its phrase outweighed all the words typed.
+        words += [("phraseto_tsquery('english', %s)", " ".join(p)) for p in query.alternatives]
         phrases = [("phraseto_tsquery('english', %s)", " ".join(p)) for p in query.phrases]
-        others = [("phraseto_tsquery('english', %s)", " ".join(p)) for p in query.alternatives]
         if not words and not phrases:
             return []
         word_sql, word_params = " || ".join(sql for sql, _ in words), [v for _, v in words]
         phrase_sql, phrase_params = " && ".join(s for s, _ in phrases), [v for _, v in phrases]
-        also = None
-        if others:
-            also = " || ".join(sql for sql, _ in others), [v for _, v in others]
         # With a phrase, the phrase decides what matches and the words only rank.
         match_sql, match_params = (
             (phrase_sql, phrase_params) if phrases else (word_sql, word_params)
@@ -113,10 +110,8 @@ class PostgresFullText:
         rank_sql, rank_params = match_sql, match_params
         if words and phrases:
             rank_sql, rank_params = f"{word_sql} || {phrase_sql}", word_params + phrase_params
-        if also and not phrases:
-            match_sql, match_params = f"{match_sql} || {also[0]}", match_params + also[1]
         return self._ranked(
-            (match_sql, match_params), (rank_sql, rank_params), filters, among, limit, also
+            (match_sql, match_params), (rank_sql, rank_params), filters, among, limit
         )
 
     def papers_holding(self, words: Sequence[str], up_to: int) -> dict[str, int]:
@@ -160,23 +155,17 @@ class PostgresFullText:
         filters: SearchFilters,
         among: set[str] | None,
         limit: int,
-        also: tuple[str, list] | None = None,
     ) -> list[tuple[str, float]]:
         """The papers whose document matches the tsquery ``match`` (SQL and its parameters),
-        best by ``rank`` first, plus ALTERNATIVE_WEIGHT times their rank by ``also``."""
+        best by ``rank`` first."""
         conditions, filter_params = self._filters(filters, among)
-        score_sql = f"ts_rank(%s, d.document, ({rank[0]}), %s)"
-        score_params = [RANK_WEIGHTS, *rank[1], RANK_NORMALIZATION]
-        if also:
-            score_sql += f" + %s * ts_rank(%s, d.document, ({also[0]}), %s)"
-            score_params += [ALTERNATIVE_WEIGHT, RANK_WEIGHTS, *also[1], RANK_NORMALIZATION]
         sql = f"""
-            SELECT d.paper_id, {score_sql} AS score
+            SELECT d.paper_id, ts_rank(%s, d.document, ({rank[0]}), %s) AS score
             FROM search_document d JOIN papers_paper p ON p.arxiv_id = d.paper_id
             WHERE d.document @@ ({match[0]}) {conditions}
             ORDER BY score DESC, d.paper_id LIMIT %s
         """
-        params = [*score_params, *match[1], *filter_params, limit]
+        params = [RANK_WEIGHTS, *rank[1], RANK_NORMALIZATION, *match[1], *filter_params, limit]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return [(paper_id, float(score)) for paper_id, score in cursor.fetchall()]
