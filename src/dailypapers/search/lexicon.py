@@ -27,7 +27,7 @@ from .analysis import topic_analyzer
 _TITLE_WORD = re.compile(r"[^\W\d_]{3,}")
 # "(LLMs)", "(RAG)", "(LoRA)", "(ViT)": starts and ends with a capital, at least two of
 # them, an optional plural "s". Its capitals are the initials of the long form before it.
-_ACRONYM = re.compile(r"\(([A-Z][A-Za-z]{0,8}[A-Z])(s?)\)")
+_ACRONYM = re.compile(r"\(([A-Z][A-Za-z]{0,8}[A-Z])s?\)")
 # The words before an acronym, each with its hyphenated parts ("retrieval-augmented").
 _LONG_FORM_WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
 # Words a long form may hold that its acronym skips ("Bidirectional Encoder
@@ -54,7 +54,7 @@ def _long_form(initials: str, words: Sequence[str]) -> list[str] | None:
         # Where the long form starts, if words[:end] end with one spelling initials[:letters].
         if letters == 0:
             return end
-        if end == 0 or end < 0:
+        if end <= 0:
             return None
         word = words[end - 1].lower()
         parts = word.split("-")
