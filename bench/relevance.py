@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/relevance.py [--postgres postgres://postgres@127.0.0.1:5432]
         [--keyword-only [--engines tantivy,postgresql]] [--known-item 3000 [--drop 0.25]]
+        [--as-typed]
 
 The 5,183 SciFact abstracts are stored as papers in a temporary database and
 indexed by ``dailypapers index``'s code; each of the 300 test claims is run
@@ -20,6 +21,10 @@ corpus (seeded), and 300 of them sought by the first sentence of their abstract
 with the rarest ``--drop`` share of its topic words (rarity: document frequency
 in the sample) taken out; that paper is the one relevant answer. Nothing is fitted
 on it: hybrid runs with the service's constants, fitted on SciFact.
+
+Each query is widened as ``search()`` widens it (typos corrected, acronyms expanded:
+``service.widened``); ``--as-typed`` runs the queries as parsed, as before 2026-12-03.
+The time ``widened()`` takes per query is reported.
 
 ``--keyword-only`` skips the embeddings and scores keyword search alone, for each engine
 ``--engines`` names (PostgreSQL's full-text engine needs ``--postgres``), in the same run.
@@ -52,6 +57,7 @@ WHOLE_QUERY_BONUSES = [0.0, 0.25, 0.5, 1.0, 2.0]
 KNOWN_ITEM_QUERIES = 300
 COVERAGES = [0.02, 0.1, 0.25, 0.5, 0.75, 0.9]
 TITLE_BOOSTS = [0.0, 0.25, 0.35, 0.5, 1.0, 2.0]
+ALTERNATIVE_WEIGHTS = [0.0, 0.1, 0.25, 0.5, 1.0]
 PG_RANKINGS = [
     ("{0.1, 0.2, 0.4, 1.0}", 0),
     ("{0, 0.5, 0.5, 1.0}", 0),
@@ -158,6 +164,7 @@ def main() -> None:
     parser.add_argument("--engines", help="keyword engines to compare, comma-separated")
     parser.add_argument("--known-item", type=int, metavar="N", help="arXiv known-item set")
     parser.add_argument("--drop", type=float, default=0.25, help="share of query words dropped")
+    parser.add_argument("--as-typed", action="store_true", help="no typo or acronym widening")
     args = parser.parse_args()
     harness.require(SCIFACT)
     label = harness.setup(args.postgres)
@@ -200,6 +207,29 @@ def main() -> None:
     }
     tune = splits["tune (odd ids)"]
 
+    def understood(text: str):
+        query = parse_query(text)
+        return query if args.as_typed else service.widened(query)[0]
+
+    def print_widening() -> None:
+        """What widening does to the queries, and what it costs each (the lexicon loaded)."""
+        service.widened(parse_query("warm up"))
+        timings, widened = [], 0
+        for q in qrels:
+            query = parse_query(queries[q])
+            started = time.perf_counter()
+            _, notices = service.widened(query)
+            timings.append(1000 * (time.perf_counter() - started))
+            widened += bool(notices)
+        cuts = statistics.quantiles(timings, n=100)
+        print(
+            f"widened(): {widened} of {len(qrels)} queries widened; "
+            f"p50 {cuts[49]:.2f} ms, p99 {cuts[98]:.2f} ms, max {max(timings):.2f} ms"
+        )
+
+    if not args.as_typed:
+        print_widening()
+
     def score(ranking_of, query_ids):
         ndcg = sum(ndcg_at_10(ranking_of(q), qrels[q]) for q in query_ids) / len(query_ids)
         recall = sum(recall_at_100(ranking_of(q), qrels[q]) for q in query_ids) / len(query_ids)
@@ -210,15 +240,15 @@ def main() -> None:
 
     def ranked(mode):
         return {
-            q: service.rank(parse_query(queries[q]), SearchFilters(), mode, service.CANDIDATES)[0]
+            q: service.rank(understood(queries[q]), SearchFilters(), mode, service.CANDIDATES)[0]
             for q in qrels
         }
 
     def tune_engine() -> None:
-        """Pick the engine's own knob on the tuning half, as its constants were picked."""
-        if settings.KEYWORD_ENGINE == "tantivy":
-            from dailypapers.search import keyword_tantivy
+        """Pick the engine's own knobs on the tuning half, as its constants were picked."""
+        from dailypapers.search import keyword_postgres, keyword_tantivy
 
+        if settings.KEYWORD_ENGINE == "tantivy":
             configured = keyword_tantivy.TITLE_BOOST
             boost_scores = {}
             for boost in TITLE_BOOSTS:
@@ -232,8 +262,6 @@ def main() -> None:
             print(f"chosen title boost {chosen} (keyword_tantivy.TITLE_BOOST = {configured})")
             keyword_tantivy.TITLE_BOOST = chosen
         else:
-            from dailypapers.search import keyword_postgres
-
             configured = (keyword_postgres.RANK_WEIGHTS, keyword_postgres.RANK_NORMALIZATION)
             rank_scores = {}
             for weights, normalization in PG_RANKINGS:
@@ -247,6 +275,23 @@ def main() -> None:
             )
             print(f"chosen {chosen} (keyword_postgres: {configured})")
             keyword_postgres.RANK_WEIGHTS, keyword_postgres.RANK_NORMALIZATION = chosen
+        if args.as_typed or settings.KEYWORD_ENGINE != "tantivy":
+            return
+        # Then the weight of what widening adds (acronyms and long forms); PostgreSQL's
+        # ts_rank takes them as more alternatives of its OR query, with no weight of its own.
+        engine = keyword_tantivy
+        configured = engine.ALTERNATIVE_WEIGHT
+        weight_scores = {}
+        for weight in ALTERNATIVE_WEIGHTS:
+            engine.ALTERNATIVE_WEIGHT = weight
+            weight_scores[weight] = keyword_ndcg(ranked("keyword"))
+        chosen = max(ALTERNATIVE_WEIGHTS, key=weight_scores.get)
+        print(
+            "alternatives' weight by keyword nDCG@10 on the tuning half: "
+            + ", ".join(f"{w}: {n:.3f}" for w, n in weight_scores.items())
+        )
+        print(f"chosen {chosen} (ALTERNATIVE_WEIGHT = {configured})")
+        engine.ALTERNATIVE_WEIGHT = chosen
 
     def print_table(rows) -> None:
         print(f"\n{label:<22}" + "".join(f"{name:>28}" for name in splits))
@@ -273,7 +318,7 @@ def main() -> None:
                 service.fuse, service.whole_matches = fusions[name]
                 backends.embedder().embed_query.cache_clear()
                 started = time.perf_counter()
-                service.rank(parse_query(queries[q]), SearchFilters(), "hybrid", service.CANDIDATES)
+                service.rank(understood(queries[q]), SearchFilters(), "hybrid", service.CANDIDATES)
                 timings[name].append(1000 * (time.perf_counter() - started))
         service.fuse, service.whole_matches = configured
         for name, times in timings.items():
@@ -305,7 +350,7 @@ def main() -> None:
     def before(q):
         return [pid for pid, _ in minmax_fuse(keyword_runs[q], semantic_runs[q])]
 
-    whole = {q: service.whole_matches(parse_query(queries[q]), SearchFilters()) for q in qrels}
+    whole = {q: service.whole_matches(understood(queries[q]), SearchFilters()) for q in qrels}
 
     def favoured(weight, power, bonus):
         return lambda q: [

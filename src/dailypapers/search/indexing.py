@@ -16,7 +16,7 @@ from django.db.models import F, Q, QuerySet
 
 from dailypapers.papers.models import Paper
 
-from . import backends
+from . import backends, lexicon
 from .analysis import term_number, topic_terms
 from .embeddings import paper_text, text_hash
 from .models import PaperEmbedding
@@ -46,8 +46,12 @@ def _lock_as_busy() -> Iterator[None]:
 
 
 def sync_keyword_index(rebuild: bool = False) -> int:
+    """Bring the keyword index level with the catalog, and the lexicon after it (its title
+    words and acronyms: search/lexicon.py, at most every ``lexicon.REMINE_SECONDS``)."""
     with _lock_as_busy():
-        return backends.keyword_index().sync(rebuild=rebuild)
+        synced = backends.keyword_index().sync(rebuild=rebuild)
+    lexicon.refresh(changed=bool(synced), force=rebuild)
+    return synced
 
 
 def index_stored_papers(sender: object = None, ids: Sequence[str] = (), **signal: object) -> None:

@@ -94,6 +94,10 @@ class PostgresFullText:
         words = [("plainto_tsquery('english', %s)", word) for word in query.words + query.joined]
         words += [("plainto_tsquery('simple', %s)", word) for word in query.words]
         words += [("phraseto_tsquery('english', %s)", " ".join(parts)) for parts in query.split]
+        # What the catalog says the query also stands for: one more alternative among the
+        # words. ts_rank divides an OR query's rank among its parts, so it needs no weight of
+        # its own; ranked apart and added, its phrase outweighed all the words typed.
+        words += [("phraseto_tsquery('english', %s)", " ".join(p)) for p in query.alternatives]
         phrases = [("phraseto_tsquery('english', %s)", " ".join(p)) for p in query.phrases]
         if not words and not phrases:
             return []
@@ -109,6 +113,27 @@ class PostgresFullText:
         return self._ranked(
             (match_sql, match_params), (rank_sql, rank_params), filters, among, limit
         )
+
+    def papers_holding(self, words: Sequence[str], up_to: int) -> dict[str, int]:
+        """How many papers hold each word (title, abstract or author names), counted up to
+        ``up_to`` (a word the analyser drops, a stop word, counts ``up_to``): whether a word
+        is known or rare. The count stops there: a frequent word costs what a rare one does."""
+        if not words:
+            return {}
+        counts = " UNION ALL ".join(
+            [
+                """SELECT %s, CASE WHEN numnode(plainto_tsquery('english', %s)) = 0 THEN %s
+                ELSE (SELECT count(*) FROM (SELECT 1 FROM search_document
+                      WHERE document @@ (plainto_tsquery('english', %s)
+                                         || plainto_tsquery('simple', %s))
+                      LIMIT %s) AS held) END"""
+            ]
+            * len(words)
+        )
+        params = [value for word in words for value in (word, word, up_to, word, word, up_to)]
+        with connection.cursor() as cursor:
+            cursor.execute(counts, params)
+            return {word: int(count) for word, count in cursor.fetchall()}
 
     def containing_every_word(
         self, query: ParsedQuery, filters: SearchFilters, limit: int, among: set[str] | None = None

@@ -39,6 +39,10 @@ EPOCH = date(1970, 1, 1)
 # title bonus on top helps (docs/search.md).
 TITLE_BOOST = 0.35
 AUTHOR_BOOST = 1.0
+# What the catalog says a query also stands for (ParsedQuery.alternatives) weighs this
+# much of what was typed: a paper writing "brown adipose tissue (BAT)" is not counted
+# twice for "BAT". Picked on SciFact's tuning half (docs/search.md).
+ALTERNATIVE_WEIGHT = 0.5
 # How often a long-lived process looks for commits made by another one (seconds).
 RELOAD_EVERY = 2.0
 # Papers indexed per commit. Tantivy indexes in a thread of its own, alongside the
@@ -290,6 +294,20 @@ class TantivyIndex:
         hits = searcher.search(built, limit, count=False).hits
         return [(searcher.doc(address)["id"][0], score) for score, address in hits]
 
+    def papers_holding(self, words: Sequence[str], up_to: int) -> dict[str, int]:
+        """How many papers hold each word in their title, abstract or author names, counted
+        up to ``up_to`` (a word the analyser drops counts ``up_to``): whether a word is
+        known or rare."""
+        searcher = self._searcher()
+        counts = {}
+        for word in words:
+            stems = topic_analyzer().analyze(word)
+            found = min((searcher.doc_freq("text", stem) for stem in stems), default=up_to)
+            # A name is a known word too ("Dettmers").
+            found += sum(searcher.doc_freq("authors", t) for t in name_analyzer().analyze(word))
+            counts[word] = min(found, up_to)
+        return counts
+
     def containing_every_word(
         self, query: ParsedQuery, filters: SearchFilters, limit: int, among: set[str] | None = None
     ) -> set[str]:
@@ -342,6 +360,13 @@ class TantivyIndex:
             should += [
                 tantivy.Query.boost_query(self._phrase(field, tokens), boost)
                 for field, boost in (("text", 1.0), ("title", TITLE_BOOST))
+            ]
+        for parts in query.alternatives:
+            tokens = topic_analyzer().analyze(" ".join(parts))
+            should += [
+                tantivy.Query.boost_query(self._phrase(field, tokens), boost * ALTERNATIVE_WEIGHT)
+                for field, boost in (("text", 1.0), ("title", TITLE_BOOST))
+                if tokens
             ]
         must = []
         for phrase in query.phrases:

@@ -63,6 +63,10 @@ class ParsedQuery:
     # also looks for "blockwise".
     split: tuple[tuple[str, ...], ...] = ()
     joined: tuple[str, ...] = ()
+    # What the catalog says the typed words also stand for (search/expansion.py): an
+    # acronym's long form, a long form's acronym. Each a phrase that may match, weighing
+    # less than what was typed: a paper holding both forms is not counted twice over.
+    alternatives: tuple[tuple[str, ...], ...] = ()
     ignored: tuple[str, ...] = field(default=(), compare=False)
     # The filters typed as operators, and what could not be understood in them (those
     # operators are left out, each problem a sentence for the user).

@@ -24,8 +24,9 @@ from dailypapers.papers.collections import MOST_UPVOTED_FIRST, NEWEST_FIRST
 from dailypapers.papers.models import Author, Authorship, Paper
 from dailypapers.papers.upserts import in_chunks
 
-from . import backends, progress
+from . import backends, lexicon, progress
 from .documents import SearchFilters
+from .expansion import expand
 from .query import ParsedQuery, parse_query
 from .snippets import highlight, query_stems
 
@@ -239,6 +240,12 @@ def rank(
     return favour_whole_matches(fused, whole_matches(query, filters, among)), notices
 
 
+def widened(query: ParsedQuery) -> tuple[ParsedQuery, list[str]]:
+    """``query`` with its typos corrected and its acronyms expanded from the catalog's
+    lexicon, and notices saying what was searched (search/expansion.py)."""
+    return expand(query, backends.keyword_index(), lexicon.current())
+
+
 def _allowed(found: list[tuple[str, float]], filters: SearchFilters) -> set[str]:
     ids = [pid for pid, _ in found]
     return {
@@ -331,6 +338,9 @@ def search_page(
             "or a filter such as author:LeCun or cat:cs.LG."
         )
         return results
+    query, notices = widened(query)
+    results.query = query
+    results.notices += notices
     wanted = CANDIDATES_FOR_SORT if sort != "relevance" else max(CANDIDATES, offset + limit)
     ranked, notices = rank(query, filters, mode, wanted)
     results.notices += notices

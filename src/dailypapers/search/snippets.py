@@ -12,7 +12,11 @@ WINDOW = 40  # words
 
 def query_stems(query: ParsedQuery) -> set[str]:
     analyze = topic_analyzer().analyze
-    words = [*query.words, *query.joined, *(w for p in (*query.phrases, *query.split) for w in p)]
+    words = [
+        *query.words,
+        *query.joined,
+        *(w for p in (*query.phrases, *query.split, *query.alternatives) for w in p),
+    ]
     return {stem for word in words for stem in analyze(word)}
 
 
