@@ -244,23 +244,27 @@ def main() -> None:
             for q in qrels
         }
 
+    def pick(module, name: str, choices, what: str) -> None:
+        """Set ``module.name`` to the choice with the best keyword nDCG@10 on the tuning half."""
+        configured = getattr(module, name)
+        scores = {}
+        for choice in choices:
+            setattr(module, name, choice)
+            scores[choice] = keyword_ndcg(ranked("keyword"))
+        chosen = max(choices, key=scores.get)
+        print(
+            f"{what} by keyword nDCG@10 on the tuning half: "
+            + ", ".join(f"{c}: {n:.3f}" for c, n in scores.items())
+        )
+        print(f"chosen {chosen} ({module.__name__}.{name} = {configured})")
+        setattr(module, name, chosen)
+
     def tune_engine() -> None:
         """Pick the engine's own knobs on the tuning half, as its constants were picked."""
         from dailypapers.search import keyword_postgres, keyword_tantivy
 
         if settings.KEYWORD_ENGINE == "tantivy":
-            configured = keyword_tantivy.TITLE_BOOST
-            boost_scores = {}
-            for boost in TITLE_BOOSTS:
-                keyword_tantivy.TITLE_BOOST = boost
-                boost_scores[boost] = keyword_ndcg(ranked("keyword"))
-            chosen = max(TITLE_BOOSTS, key=boost_scores.get)
-            print(
-                "title boost by keyword nDCG@10 on the tuning half: "
-                + ", ".join(f"{b}: {n:.3f}" for b, n in boost_scores.items())
-            )
-            print(f"chosen title boost {chosen} (keyword_tantivy.TITLE_BOOST = {configured})")
-            keyword_tantivy.TITLE_BOOST = chosen
+            pick(keyword_tantivy, "TITLE_BOOST", TITLE_BOOSTS, "title boost")
         else:
             configured = (keyword_postgres.RANK_WEIGHTS, keyword_postgres.RANK_NORMALIZATION)
             rank_scores = {}
@@ -279,19 +283,7 @@ def main() -> None:
             return
         # Then the weight of what widening adds (acronyms and long forms); PostgreSQL's
         # ts_rank takes them as more alternatives of its OR query, with no weight of its own.
-        engine = keyword_tantivy
-        configured = engine.ALTERNATIVE_WEIGHT
-        weight_scores = {}
-        for weight in ALTERNATIVE_WEIGHTS:
-            engine.ALTERNATIVE_WEIGHT = weight
-            weight_scores[weight] = keyword_ndcg(ranked("keyword"))
-        chosen = max(ALTERNATIVE_WEIGHTS, key=weight_scores.get)
-        print(
-            "alternatives' weight by keyword nDCG@10 on the tuning half: "
-            + ", ".join(f"{w}: {n:.3f}" for w, n in weight_scores.items())
-        )
-        print(f"chosen {chosen} (ALTERNATIVE_WEIGHT = {configured})")
-        engine.ALTERNATIVE_WEIGHT = chosen
+        pick(keyword_tantivy, "ALTERNATIVE_WEIGHT", ALTERNATIVE_WEIGHTS, "alternatives' weight")
 
     def print_table(rows) -> None:
         print(f"\n{label:<22}" + "".join(f"{name:>28}" for name in splits))
