@@ -5,7 +5,7 @@ folded, English-stemmed), so "networks" in a saved paper meets "network" in a ne
 one, as in search. A page reads the reader's 500 liked papers: their distinct terms
 come stored with their embeddings (``search.models.PaperEmbedding.terms``), and a
 paper without them yet is analysed, its terms kept per process as numbers, so that
-a reader's profile is one ``bincount`` and not a count of strings.
+a reader's profile is one count of numbers (``np.unique``) and not of strings.
 """
 
 from collections.abc import Iterable, Sequence
